@@ -1,0 +1,65 @@
+"""The contract between the send activity and the outbound providers.
+
+A sender turns one ``OutboundMessage`` into one provider call and classifies every failure as
+permanent (``DeliveryRejected``: the engine falls back to the next channel) or transient
+(``DeliveryDeferred``: Temporal retries the activity with backoff). Nothing else may escape for a
+provider-side problem, so the activity never has to know a provider's error vocabulary.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+Channel = Literal["email", "sms", "whatsapp"]
+
+# A fixed namespace keeps synthetic ids stable across processes and releases: the same
+# idempotency key always maps to the same id, so a retried send records the same value.
+_SYNTHETIC_ID_NAMESPACE = uuid.UUID("6f1d8a52-3f0c-5b7e-9a4d-2c8e1b7f0a61")
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    idempotency_key: str
+    channel: Channel
+    recipient: str
+    """Email address or E.164 phone number (without any ``whatsapp:`` prefix)."""
+    subject: str | None
+    """Email only."""
+    body: str
+    template: str
+    locale: str
+
+
+class _DeliveryError(Exception):
+    def __init__(self, code: str, reason: str) -> None:
+        # Both values go to Exception.args so the error pickles and crosses process boundaries.
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
+
+
+class DeliveryRejected(_DeliveryError):
+    """Permanent: retrying cannot succeed (bad address, opted out, bad credentials)."""
+
+
+class DeliveryDeferred(_DeliveryError):
+    """Transient: the provider is busy, down or slow; the same send may succeed later."""
+
+
+class ChannelSender(Protocol):
+    provider: str
+    """``"console"``, ``"sendgrid"`` or ``"twilio"``."""
+
+    def send(self, message: OutboundMessage) -> str:
+        """Deliver the message and return the provider's message id."""
+        ...
+
+
+def synthetic_message_id(prefix: str, idempotency_key: str) -> str:
+    """A deterministic id for when the provider gives none (the console, a missing header)."""
+    return f"{prefix}-{uuid.uuid5(_SYNTHETIC_ID_NAMESPACE, idempotency_key)}"

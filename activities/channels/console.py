@@ -1,0 +1,46 @@
+"""The console outbox: the default channel when no provider credentials are set, so the whole
+product runs (and demos) without any account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Console
+
+from activities.channels.base import OutboundMessage, synthetic_message_id
+
+_PREVIEW_CHARS = 80
+
+
+def _stderr_writer() -> Callable[[str], None]:
+    console = Console(stderr=True, highlight=False)
+
+    def write(line: str) -> None:
+        # Message text is user content: never let rich interpret "[...]" in it as markup.
+        console.print(line, markup=False, soft_wrap=True)
+
+    return write
+
+
+class ConsoleSender:
+    provider = "console"
+
+    def __init__(self, write: Callable[[str], None] | None = None) -> None:
+        self._write = write or _stderr_writer()
+
+    def send(self, message: OutboundMessage) -> str:
+        message_id = synthetic_message_id("console", message.idempotency_key)
+        self._write(
+            f"[outbox] {message.channel} → {message.recipient} · {_headline(message)}"
+            f" ({message.template}, {message.locale}, {message_id})"
+        )
+        return message_id
+
+
+def _headline(message: OutboundMessage) -> str:
+    if message.subject:
+        return message.subject
+    first_line = next((line.strip() for line in message.body.splitlines() if line.strip()), "")
+    if len(first_line) > _PREVIEW_CHARS:
+        return first_line[: _PREVIEW_CHARS - 1] + "…"
+    return first_line

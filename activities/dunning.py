@@ -1,0 +1,225 @@
+"""The activities: thin shells that open a unit of work, call the ledger or a provider, commit.
+
+Every one is idempotent. A send writes its outbox row (keyed by the idempotency key) before
+the provider is called, so a retry after a crash finds the row and does not send twice once
+it is marked sent; timeline events are keyed by workflow id and sequence number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.channels.base import (
+    ChannelSender,
+    DeliveryDeferred,
+    DeliveryRejected,
+    OutboundMessage,
+)
+from activities.contracts import ProgressReport, SendRequest, SendResult
+from activities.ledger_projection import apply_event_side_effects
+from config.settings import Settings
+from dunning_policies.calendar import days_past_due
+from dunning_policies.language import Channel
+from dunning_policies.messages import MessageContext, render_message
+from dunning_policies.money import to_minor
+from ledger.db import unit_of_work
+from ledger.models import Customer
+from ledger.repositories.customers import CustomerRepository
+from ledger.repositories.interactions import InteractionRepository
+from ledger.repositories.invoices import InvoiceRepository
+from ledger.repositories.outbox import OutboxRepository
+
+log = structlog.get_logger()
+
+# The address itself is unusable: an invalid or non-mobile number, or the person sent STOP.
+ADDRESS_INVALID_CODES = frozenset({"twilio_21211", "twilio_21614", "twilio_21610", "no_address"})
+
+
+def address_of(customer: Customer, channel: Channel) -> str | None:
+    return {
+        Channel.EMAIL: customer.email,
+        Channel.SMS: customer.phone,
+        Channel.WHATSAPP: customer.whatsapp,
+    }[channel]
+
+
+class DunningActivityImpl:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        senders: Mapping[Channel, ChannelSender],
+        settings: Settings,
+    ) -> None:
+        self._sessions = sessions
+        self._senders = senders
+        self._settings = settings
+
+    @activity.defn(name="send_message")
+    def send_message(self, request: SendRequest) -> SendResult:
+        bound = log.bind(
+            invoice=request.invoice_number,
+            customer=request.customer_id,
+            workflow=request.workflow_id,
+            step=request.step_id,
+            channel=request.channel.value,
+        )
+        sender = self._senders[request.channel]
+        with unit_of_work(self._sessions) as session:
+            customer = CustomerRepository.from_session(session).get(request.customer_id)
+            if customer is None:
+                raise ApplicationError(
+                    f"customer {request.customer_id} is not in the ledger", non_retryable=True
+                )
+            recipient = address_of(customer, request.channel)
+            if not recipient:
+                return SendResult(
+                    status="rejected",
+                    provider=sender.provider,
+                    code="no_address",
+                    reason=f"customer has no {request.channel.value} address on file",
+                    address_invalid=True,
+                )
+            rendered = render_message(
+                request.template,
+                request.channel.value,
+                MessageContext(
+                    company_name=self._settings.company_name,
+                    customer_name=customer.name,
+                    invoice_number=request.invoice_number,
+                    amount_due=request.amount_due,
+                    original_amount=request.original_amount,
+                    currency=request.currency,
+                    due_date=request.due_on,
+                    days_overdue=days_past_due(
+                        request.due_on, request.scheduled_at, customer.timezone
+                    ),
+                    portal_url=f"{self._settings.portal_base_url}/{request.invoice_number}",
+                    tone=request.tone.value,
+                    locale=customer.locale,
+                ),
+            )
+            message = OutboxRepository.from_session(session).claim(
+                idempotency_key=request.idempotency_key,
+                invoice_number=request.invoice_number,
+                customer_id=request.customer_id,
+                workflow_id=request.workflow_id,
+                step_id=request.step_id,
+                channel=request.channel.value,
+                template=request.template,
+                locale=customer.locale,
+                recipient=recipient,
+                subject=rendered.subject,
+                body=rendered.body,
+                scheduled_local=request.scheduled_at.astimezone(
+                    ZoneInfo(customer.timezone)
+                ).isoformat(),
+            )
+            previous = (message.status, message.provider, message.provider_message_id)
+            error = (message.error_code, message.error)
+        if previous[0] == "sent":
+            bound.info("already sent before a retry; not sending again")
+            return SendResult(status="sent", provider=previous[1] or "", provider_message_id=previous[2])
+        if previous[0] == "failed":
+            return SendResult(
+                status="rejected",
+                provider=previous[1] or sender.provider,
+                code=error[0],
+                reason=error[1],
+                address_invalid=error[0] in ADDRESS_INVALID_CODES,
+            )
+        outbound = OutboundMessage(
+            idempotency_key=request.idempotency_key,
+            channel=request.channel.value,
+            recipient=recipient,
+            subject=rendered.subject,
+            body=rendered.body,
+            template=request.template,
+            locale=customer.locale,
+        )
+        try:
+            provider_message_id = sender.send(outbound)
+        except DeliveryRejected as rejected:
+            with unit_of_work(self._sessions) as session:
+                OutboxRepository.from_session(session).mark_failed(
+                    request.idempotency_key,
+                    provider=sender.provider,
+                    error_code=rejected.code,
+                    error=rejected.reason,
+                )
+            bound.warning("provider rejected the message", code=rejected.code, reason=rejected.reason)
+            return SendResult(
+                status="rejected",
+                provider=sender.provider,
+                code=rejected.code,
+                reason=rejected.reason,
+                address_invalid=rejected.code in ADDRESS_INVALID_CODES,
+            )
+        except DeliveryDeferred as deferred:
+            bound.warning("delivery deferred; retrying", code=deferred.code, reason=deferred.reason)
+            raise ApplicationError(
+                f"{deferred.code}: {deferred.reason}", type="DeliveryDeferred"
+            ) from deferred
+        with unit_of_work(self._sessions) as session:
+            OutboxRepository.from_session(session).mark_sent(
+                request.idempotency_key,
+                provider=sender.provider,
+                provider_message_id=provider_message_id,
+                sent_at=_utcnow(),
+            )
+        bound.info("message sent", provider=sender.provider, provider_message_id=provider_message_id)
+        return SendResult(
+            status="sent", provider=sender.provider, provider_message_id=provider_message_id
+        )
+
+    @activity.defn(name="record_progress")
+    def record_progress(self, report: ProgressReport) -> None:
+        with unit_of_work(self._sessions) as session:
+            interactions = InteractionRepository.from_session(session)
+            for event in report.events:
+                appended = interactions.append(
+                    event_key=f"{report.workflow_id}#{event.seq}",
+                    occurred_at=event.at,
+                    invoice_number=report.invoice_number,
+                    customer_id=report.customer_id,
+                    workflow_id=report.workflow_id,
+                    kind=event.kind,
+                    step_id=event.step_id,
+                    channel=event.channel.value if event.channel else None,
+                    template=event.template,
+                    status=event.status,
+                    detail={
+                        **event.detail,
+                        "amount_due": str(event.amount_due),
+                        **({"tone": event.tone} if event.tone else {}),
+                    },
+                )
+                if appended:
+                    apply_event_side_effects(session, report, event)
+            InvoiceRepository.from_session(session).update_projection(
+                report.invoice_number,
+                stage=report.stage,
+                amount_due_minor=to_minor(report.amount_due, report.currency),
+                next_action=report.next_action,
+                next_action_at=report.next_action_at,
+                closed_reason=report.closed_reason,
+            )
+        if report.events:
+            log.info(
+                "progress recorded",
+                invoice=report.invoice_number,
+                customer=report.customer_id,
+                workflow=report.workflow_id,
+                stage=report.stage,
+                events=[e.kind for e in report.events],
+            )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)

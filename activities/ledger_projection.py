@@ -1,0 +1,58 @@
+"""What a timeline event means for the ledger beyond its bitácora row: a task appears in the
+collectors' inbox, a handoff record is made, a customer credit is booked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from activities.contracts import ProgressReport
+from dunning_policies.money import to_minor
+from dunning_policies.state import TimelineEvent
+from ledger.repositories.credits import CreditRepository
+from ledger.repositories.handoffs import HandoffRepository
+from ledger.repositories.tasks import TaskRepository
+
+
+def apply_event_side_effects(session: Session, report: ProgressReport, event: TimelineEvent) -> None:
+    detail = event.detail
+    match event.kind:
+        case "task_opened":
+            TaskRepository.from_session(session).open_if_absent(
+                id=detail["task_id"],
+                invoice_number=report.invoice_number,
+                customer_id=report.customer_id,
+                workflow_id=report.workflow_id,
+                queue=detail["queue"],
+                kind="negotiation",
+                created_at=event.at,
+                sla_due_at=datetime.fromisoformat(detail["sla_due_at"]),
+                detail={"attempt": detail["attempt"], "step_id": event.step_id or ""},
+            )
+        case "task_completed":
+            TaskRepository.from_session(session).complete(
+                detail["task_id"], outcome=detail["outcome"], completed_at=event.at, detail=detail
+            )
+        case "task_expired":
+            TaskRepository.from_session(session).expire(detail["task_id"], at=event.at)
+        case "handed_off":
+            HandoffRepository.from_session(session).add_if_absent(
+                id=f"H-{report.invoice_number}",
+                invoice_number=report.invoice_number,
+                customer_id=report.customer_id,
+                agency=detail["agency"],
+                amount_due_minor=to_minor(event.amount_due, report.currency),
+                currency=report.currency,
+                created_at=event.at,
+            )
+        case "credit_recorded":
+            CreditRepository.from_session(session).add_if_absent(
+                id=f"CR-{report.invoice_number}",
+                customer_id=report.customer_id,
+                invoice_number=report.invoice_number,
+                amount_minor=to_minor(Decimal(detail["amount"]), report.currency),
+                currency=report.currency,
+                created_at=event.at,
+            )

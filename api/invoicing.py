@@ -1,0 +1,288 @@
+"""Issuing invoices and recording payments: the ledger first, then the invoice's workflow.
+
+Used by the command line today and by the HTTP API; every call is idempotent, so an ERP may
+re-send anything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from dunning_policies.language import Channel
+from dunning_policies.money import from_minor, to_minor, validate_currency
+from dunning_policies.registry import get_policy
+from dunning_policies.segments import CustomerProfile, policy_name_for, segment_for
+from dunning_policies.state import Customer as EngineCustomer
+from dunning_policies.state import InvoiceState
+from ledger.db import unit_of_work
+from ledger.models import Customer
+from ledger.repositories.customers import CustomerRepository
+from ledger.repositories.invoices import InvoiceRepository
+from ledger.repositories.payments import PaymentRepository
+from workflows.invoice import InvoiceDunningWorkflow
+from workflows.messages import InvoiceDunningInput, PaymentNotice, workflow_id_for
+
+log = structlog.get_logger()
+
+CUSTOMER_ID = SearchAttributeKey.for_keyword("DunningCustomerId")
+SEGMENT = SearchAttributeKey.for_keyword("DunningSegment")
+STAGE = SearchAttributeKey.for_keyword("DunningStage")
+
+
+class InvalidRequest(ValueError):
+    """Bad input, with the field that is wrong in the message."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class InvoiceConflict(InvalidRequest):
+    """The invoice number exists with different content."""
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    id: str
+    name: str
+    country: str
+    timezone: str
+    locale: str
+    email: str | None = None
+    phone: str | None = None
+    whatsapp: str | None = None
+    segment: str | None = None
+    tax_id: str | None = None
+
+
+@dataclass(frozen=True)
+class NewInvoice:
+    number: str
+    customer_id: str
+    amount: Decimal
+    currency: str
+    issued_on: date
+    due_on: date
+
+
+@dataclass(frozen=True)
+class IssuedInvoice:
+    number: str
+    workflow_id: str
+    segment: str
+    policy: str
+    policy_version: int
+    created: bool
+
+
+def parse_amount(raw: str | Decimal, currency: str, field: str = "amount") -> Decimal:
+    try:
+        amount = Decimal(str(raw).strip())
+    except InvalidOperation as error:
+        raise InvalidRequest(field, f"{raw!r} is not a number") from error
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidRequest(field, f"must be a positive amount, got {raw!r}")
+    try:
+        to_minor(amount, currency)
+    except ValueError as error:
+        raise InvalidRequest(field, str(error)) from error
+    return amount
+
+
+def _validate(invoice: NewInvoice) -> NewInvoice:
+    if not invoice.number.strip():
+        raise InvalidRequest("invoice", "the invoice number is empty")
+    try:
+        currency = validate_currency(invoice.currency)
+    except ValueError as error:
+        raise InvalidRequest("currency", str(error)) from error
+    parse_amount(invoice.amount, currency)
+    if invoice.due_on < invoice.issued_on:
+        raise InvalidRequest(
+            "due", f"due date {invoice.due_on} is before the issue date {invoice.issued_on}"
+        )
+    return NewInvoice(
+        invoice.number.strip(), invoice.customer_id, invoice.amount, currency,
+        invoice.issued_on, invoice.due_on,
+    )
+
+
+def _contact_channels(customer: Customer) -> frozenset[Channel]:
+    present = {Channel.EMAIL: customer.email, Channel.SMS: customer.phone}
+    present[Channel.WHATSAPP] = customer.whatsapp
+    return frozenset(channel for channel, address in present.items() if address)
+
+
+def _upsert_customer(session: Session, details: CustomerDetails) -> Customer:
+    try:
+        return CustomerRepository.from_session(session).upsert(
+            id=details.id, name=details.name, email=details.email, phone=details.phone,
+            whatsapp=details.whatsapp, country=details.country, timezone=details.timezone,
+            locale=details.locale, segment=details.segment, tax_id=details.tax_id,
+        )
+    except ValueError as error:
+        raise InvalidRequest("customer", str(error)) from error
+
+
+async def issue_invoice(
+    client: Client,
+    sessions: sessionmaker[Session],
+    task_queue: str,
+    new: NewInvoice,
+    customer_details: CustomerDetails | None = None,
+    *,
+    respect_contact_window: bool = True,
+) -> IssuedInvoice:
+    new = _validate(new)
+    workflow_id = workflow_id_for(new.number)
+    with unit_of_work(sessions) as session:
+        if customer_details is not None:
+            customer = _upsert_customer(session, customer_details)
+        else:
+            found = CustomerRepository.from_session(session).get(new.customer_id)
+            if found is None:
+                raise InvalidRequest(
+                    "customer", f"{new.customer_id} is not known: give its name and contacts"
+                )
+            customer = found
+        profile = CustomerProfile(segment=customer.segment, policy_override=customer.policy_override)
+        try:
+            segment = segment_for(profile)
+            policy = get_policy(policy_name_for(profile))
+        except (ValueError, LookupError) as error:
+            raise InvalidRequest("segment", str(error)) from error
+        invoice, created = InvoiceRepository.from_session(session).add_if_absent(
+            number=new.number, customer_id=customer.id, currency=new.currency,
+            amount_minor=to_minor(new.amount, new.currency), issued_on=new.issued_on,
+            due_on=new.due_on, segment=segment, policy_name=policy.name,
+            policy_version=policy.version, workflow_id=workflow_id,
+        )
+        differences = _differences(invoice, new, customer.id)
+        if differences:
+            raise InvoiceConflict(
+                "invoice", f"{new.number} was already issued with a different "
+                + ", ".join(differences)
+            )
+        state = InvoiceState(
+            invoice_number=new.number,
+            currency=new.currency,
+            original_amount=new.amount,
+            issued_on=new.issued_on,
+            due_on=new.due_on,
+            respect_contact_window=respect_contact_window,
+            customer=EngineCustomer(
+                id=customer.id, country=customer.country, timezone=customer.timezone,
+                locale=customer.locale, channels=_contact_channels(customer),
+            ),
+        )
+        segment, policy_name, policy_version = invoice.segment, invoice.policy_name, invoice.policy_version
+    try:
+        await client.start_workflow(
+            InvoiceDunningWorkflow.run,
+            InvoiceDunningInput(policy=get_policy(policy_name), segment=segment, state=state),
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(CUSTOMER_ID, state.customer.id),
+                    SearchAttributePair(SEGMENT, segment),
+                    SearchAttributePair(STAGE, "current"),
+                ]
+            ),
+        )
+    except WorkflowAlreadyStartedError:
+        # The invoice's workflow has already finished (paid, cancelled): never restart it.
+        log.info("invoice already closed; not restarted", invoice=new.number, workflow=workflow_id)
+    if created:
+        log.info("invoice issued", invoice=new.number, customer=state.customer.id,
+                 workflow=workflow_id, segment=segment, policy=policy_name)
+    return IssuedInvoice(new.number, workflow_id, segment, policy_name, policy_version, created)
+
+
+def _differences(stored: object, new: NewInvoice, customer_id: str) -> list[str]:
+    from ledger.models import Invoice
+
+    assert isinstance(stored, Invoice)
+    differences = []
+    if stored.customer_id != customer_id:
+        differences.append(f"customer ({stored.customer_id} then, {customer_id} now)")
+    if stored.currency != new.currency:
+        differences.append(f"currency ({stored.currency} then, {new.currency} now)")
+    if from_minor(stored.amount_minor, stored.currency) != new.amount:
+        differences.append(
+            f"amount ({from_minor(stored.amount_minor, stored.currency)} then, {new.amount} now)"
+        )
+    if stored.issued_on != new.issued_on:
+        differences.append(f"issue date ({stored.issued_on} then, {new.issued_on} now)")
+    if stored.due_on != new.due_on:
+        differences.append(f"due date ({stored.due_on} then, {new.due_on} now)")
+    return differences
+
+
+@dataclass(frozen=True)
+class RecordedPayment:
+    payment_id: str
+    invoice_number: str
+    amount: Decimal
+    currency: str
+    new: bool
+    delivered_to_workflow: bool
+
+
+async def record_payment(
+    client: Client,
+    sessions: sessionmaker[Session],
+    invoice_number: str,
+    raw_amount: str | Decimal,
+    *,
+    paid_at: datetime | None = None,
+    reference: str | None = None,
+) -> RecordedPayment:
+    paid_at = paid_at or datetime.now(UTC)
+    if paid_at.tzinfo is None:
+        raise InvalidRequest("paid_at", "needs a UTC offset, e.g. 2026-12-01T10:00:00-03:00")
+    with unit_of_work(sessions) as session:
+        invoice = InvoiceRepository.from_session(session).get(invoice_number)
+        if invoice is None:
+            raise InvalidRequest("invoice", f"{invoice_number} is not known")
+        amount = parse_amount(raw_amount, invoice.currency)
+        # A reference makes the payment idempotent; without one every call is a new payment.
+        payment_id = f"{invoice_number}:{reference}" if reference else f"{invoice_number}:{uuid.uuid4()}"
+        _, new = PaymentRepository.from_session(session).add_if_absent(
+            id=payment_id, invoice_number=invoice_number, customer_id=invoice.customer_id,
+            amount_minor=to_minor(amount, invoice.currency), currency=invoice.currency,
+            paid_at=paid_at.astimezone(UTC), reference=reference,
+        )
+        currency, workflow_id = invoice.currency, invoice.workflow_id
+    handle: WorkflowHandle[InvoiceDunningWorkflow, object] = client.get_workflow_handle(workflow_id)
+    try:
+        await handle.signal(
+            InvoiceDunningWorkflow.payment_received,
+            PaymentNotice(id=payment_id, amount=amount, paid_at=paid_at, reference=reference),
+        )
+        delivered = True
+    except RPCError as error:
+        # The workflow has ended (paid or cancelled): the payment stays in the ledger as cash.
+        log.warning("payment for a closed invoice kept in the ledger", invoice=invoice_number,
+                    workflow=workflow_id, error=str(error))
+        delivered = False
+    log.info("payment recorded", invoice=invoice_number, payment=payment_id, amount=str(amount))
+    return RecordedPayment(payment_id, invoice_number, amount, currency, new, delivered)

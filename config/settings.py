@@ -1,0 +1,75 @@
+"""Every knob of the product, read once from the environment (prefix ``DUNNING_``) or ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SEARCH_ATTRIBUTES: dict[str, str] = {
+    # Ids and stages only: search attributes are never encrypted, so no personal data here.
+    "DunningCustomerId": "Keyword",
+    "DunningSegment": "Keyword",
+    "DunningStage": "Keyword",
+    "DunningAmountDueMinor": "Int",
+    "DunningDaysPastDue": "Int",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DUNNING_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path(".dunning")
+    database_url: str = ""
+    """SQLAlchemy URL; empty means the embedded SQLite file ``<data_dir>/ledger.db``."""
+
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "dunning"
+    temporal_ui_port: int = 8233
+
+    company_name: str = "Comercial Andes SpA"
+    portal_base_url: str = "http://localhost:8000/portal"
+
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+
+    # Providers: with no credentials every channel is delivered to the console outbox.
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr = SecretStr("")
+    twilio_sms_from: str = ""
+    twilio_whatsapp_from: str = ""
+    twilio_api_base_url: str = Field(
+        default="",
+        description="Override of https://api.twilio.com, for a loopback fake in tests.",
+    )
+    sendgrid_api_key: SecretStr = SecretStr("")
+    sendgrid_host: str = "https://api.sendgrid.com"
+    email_from: str = "cobranza@example.com"
+    provider_timeout_seconds: float = 15.0
+
+    activity_threads: int = 16
+
+    @property
+    def ledger_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ledger.db').as_posix()}"
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token.get_secret_value())
+
+    @property
+    def sendgrid_configured(self) -> bool:
+        return bool(self.sendgrid_api_key.get_secret_value())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,217 @@
+"""The engine: given a policy, an invoice's state and "now", what happens next, and when.
+
+Pure: no I/O, no clock, no randomness. The workflow, the preview, the simulator and the tests
+all call ``next_action``; there is no second copy of these rules anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from dunning_policies.calendar import days_past_due, local_moment, next_allowed_moment
+from dunning_policies.language import Channel, Handoff, Negotiate, Policy, Remind
+from dunning_policies.state import InvoiceState, Stage
+from dunning_policies.transitions import promise_deadline
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    step: Remind
+    channel: Channel
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GiveUpStep:
+    """No channel of the step can reach the customer: recorded, and the policy moves on."""
+
+    step: Remind
+    reason: str
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OpenNegotiationTask:
+    step: Negotiate
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExpireTask:
+    task_id: str
+
+
+@dataclass(frozen=True)
+class SettlePromise:
+    kept: bool
+
+
+@dataclass(frozen=True)
+class HandOff:
+    step: Handoff
+    reason: str
+
+
+@dataclass(frozen=True)
+class Close:
+    reason: Literal["paid", "cancelled", "written_off"]
+
+
+@dataclass(frozen=True)
+class Finished:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Nothing is scheduled: only a payment, a collector or an operator moves the invoice on."""
+
+    reason: str
+
+
+Action = (
+    SendMessage
+    | GiveUpStep
+    | OpenNegotiationTask
+    | ExpireTask
+    | SettlePromise
+    | HandOff
+    | Close
+    | Finished
+    | Wait
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    at: datetime | None
+    """When the action is due; ``None`` for ``Wait`` and ``Finished``."""
+
+
+# When two actions fall due at the same instant, the one listed first runs first.
+_PRIORITY: dict[type, int] = {
+    ExpireTask: 0,
+    HandOff: 1,
+    SendMessage: 2,
+    GiveUpStep: 2,
+    OpenNegotiationTask: 3,
+}
+
+
+def step_moment(policy: Policy, state: InvoiceState, step: Remind | Negotiate) -> datetime:
+    day = state.due_on + timedelta(days=step.offset_days)
+    return local_moment(day, policy.send_at, state.customer.timezone)
+
+
+def usable_channels(state: InvoiceState, step: Remind) -> tuple[Channel, ...]:
+    tried = state.failed_channels.get(step.id, ())
+    return tuple(
+        channel
+        for channel in step.channels
+        if channel in state.customer.channels
+        and channel not in state.unusable_channels
+        and channel not in tried
+    )
+
+
+def _contact(
+    policy: Policy, state: InvoiceState, step: Remind, at: datetime, skipped: tuple[str, ...]
+) -> Decision:
+    channels = usable_channels(state, step)
+    if not channels:
+        reasons = [f"{c}: {state.unusable_channels.get(c, 'not reachable')}" for c in step.channels]
+        return Decision(GiveUpStep(step, "no usable channel (" + "; ".join(reasons) + ")", skipped), at)
+    allowed = (
+        next_allowed_moment(at, policy.window, state.customer.timezone)
+        if state.respect_contact_window
+        else at
+    )
+    return Decision(SendMessage(step, channels[0], skipped), allowed)
+
+
+def _scheduled_step(policy: Policy, state: InvoiceState, now: datetime) -> Decision | None:
+    """The next policy step by the calendar. When several are already past (the invoice entered
+    late, or the worker was down), only the latest one runs and the older ones are skipped:
+    never a burst of stale messages."""
+    pending = [
+        step
+        for step in policy.steps
+        if step.id not in state.steps and isinstance(step, Remind | Negotiate)
+    ]
+    if not pending:
+        return None
+    past = [step for step in pending if step_moment(policy, state, step) <= now]
+    if past:
+        current = past[-1]
+        skipped = tuple(step.id for step in pending[: pending.index(current)])
+        at = now
+    else:
+        current, skipped, at = pending[0], (), step_moment(policy, state, pending[0])
+    if isinstance(current, Negotiate):
+        if state.negotiation.attempts:
+            # Negotiation already started (a reopened attempt is scheduled on its own).
+            return None
+        return Decision(OpenNegotiationTask(current, skipped), at)
+    return _contact(policy, state, current, at, skipped)
+
+
+def next_action(policy: Policy, state: InvoiceState, now: datetime) -> Decision:
+    if state.closed_reason is not None:
+        return Decision(Finished(state.closed_reason), None)
+    if state.amount_due <= 0:
+        return Decision(Close("paid"), now)
+    if state.dispute_reason is not None:
+        return Decision(Wait(f"dispute open: {state.dispute_reason}"), None)
+    if state.paused:
+        return Decision(Wait("paused by an operator"), None)
+    if state.promise is not None:
+        paid_since = state.amount_paid - state.promise.paid_before
+        if paid_since >= state.promise.amount:
+            return Decision(SettlePromise(kept=True), now)
+        return Decision(SettlePromise(kept=False), promise_deadline(state, policy))
+    if state.handed_off:
+        return Decision(Wait("with the collection agency"), None)
+
+    candidates: list[Decision] = []
+    negotiation = state.negotiation
+    if negotiation.task is not None:
+        candidates.append(Decision(ExpireTask(negotiation.task.id), negotiation.task.sla_due_at))
+    elif negotiation.exhausted_reason is not None and policy.handoff is not None:
+        candidates.append(Decision(HandOff(policy.handoff, negotiation.exhausted_reason), now))
+    elif negotiation.retry_at is not None and policy.negotiation is not None:
+        candidates.append(Decision(OpenNegotiationTask(policy.negotiation), negotiation.retry_at))
+    if state.pending_notice is not None and policy.broken_promise_notice is not None:
+        notice = policy.broken_promise_notice.model_copy(update={"id": state.pending_notice})
+        candidates.append(_contact(policy, state, notice, now, ()))
+    scheduled = _scheduled_step(policy, state, now)
+    if scheduled is not None:
+        candidates.append(scheduled)
+    if not candidates:
+        return Decision(Wait("every step is done; waiting for payment"), None)
+    return min(candidates, key=lambda d: (d.at, _PRIORITY[type(d.action)]))
+
+
+def stage_of(state: InvoiceState, now: datetime) -> Stage:
+    if state.closed_reason == "cancelled":
+        return Stage.CANCELLED
+    if state.closed_reason == "written_off":
+        return Stage.WRITTEN_OFF
+    if state.closed_reason == "paid" or state.amount_due <= 0:
+        return Stage.PAID
+    if state.handed_off:
+        return Stage.HANDOFF
+    if state.dispute_reason is not None:
+        return Stage.DISPUTED
+    if state.paused:
+        return Stage.PAUSED
+    if state.promise is not None:
+        return Stage.PROMISE
+    if state.negotiation.attempts:
+        return Stage.NEGOTIATION
+    overdue_days = days_past_due(state.due_on, now, state.customer.timezone)
+    if overdue_days < 0:
+        return Stage.CURRENT
+    return Stage.DUE if overdue_days == 0 else Stage.OVERDUE

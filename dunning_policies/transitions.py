@@ -1,0 +1,364 @@
+"""How each thing that happens to an invoice changes its state and adds to its timeline.
+
+The workflow, the preview and the tests apply the same functions, so the timeline a user sees in
+a preview is built exactly as the live one is.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dunning_policies.calendar import local_date, local_moment
+from dunning_policies.language import Channel, Handoff, Negotiate, Policy, Remind
+from dunning_policies.state import (
+    InvoiceState,
+    Negotiation,
+    OpenTask,
+    Payment,
+    Promise,
+    StepStatus,
+    TaskOutcome,
+    TimelineEvent,
+)
+
+
+class TaskCompletion(BaseModel):
+    """A collector's answer to a negotiation task."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task_id: str
+    outcome: TaskOutcome
+    promised_date: date | None = None
+    amount: Decimal | None = Field(default=None, gt=0)
+    note: str | None = None
+    collector: str | None = None
+
+
+def _event(state: InvoiceState, at: datetime, kind: str, **fields: Any) -> InvoiceState:
+    detail = {k: str(v) for k, v in fields.pop("detail", {}).items() if v is not None}
+    event = TimelineEvent(
+        seq=state.next_seq, at=at, kind=kind, amount_due=state.amount_due, detail=detail, **fields
+    )
+    return state.model_copy(update={"timeline": (*state.timeline, event)})
+
+
+def _with_step(state: InvoiceState, step_id: str, status: StepStatus) -> InvoiceState:
+    return state.model_copy(update={"steps": {**state.steps, step_id: status}})
+
+
+def record_issued(state: InvoiceState, at: datetime, policy: Policy) -> InvoiceState:
+    return _event(
+        state, at, "issued", detail={"policy": policy.name, "version": policy.version}
+    )
+
+
+def apply_payment(state: InvoiceState, payment: Payment, at: datetime) -> InvoiceState:
+    """Idempotent by payment id: an ERP re-sending a payment changes nothing."""
+    if any(p.id == payment.id for p in state.payments):
+        return state
+    state = state.model_copy(update={"payments": (*state.payments, payment)})
+    return _event(
+        state,
+        at,
+        "payment_received",
+        detail={"payment_id": payment.id, "amount": payment.amount, "reference": payment.reference},
+    )
+
+
+def mark_sent(
+    state: InvoiceState, step: Remind, channel: Channel, at: datetime, detail: dict[str, str]
+) -> InvoiceState:
+    state = _with_step(state, step.id, StepStatus.SENT)
+    if state.pending_notice == step.id:
+        state = state.model_copy(update={"pending_notice": None})
+    return _event(
+        state,
+        at,
+        "message_sent",
+        step_id=step.id,
+        channel=channel,
+        template=step.template,
+        tone=step.tone,
+        status="sent",
+        detail=detail,
+    )
+
+
+def mark_channel_failed(
+    state: InvoiceState,
+    step: Remind,
+    channel: Channel,
+    at: datetime,
+    *,
+    code: str,
+    reason: str,
+    address_invalid: bool,
+) -> InvoiceState:
+    failed = {**state.failed_channels, step.id: (*state.failed_channels.get(step.id, ()), channel)}
+    update: dict[str, Any] = {"failed_channels": failed}
+    if address_invalid:
+        update["unusable_channels"] = {**state.unusable_channels, channel: reason}
+    state = state.model_copy(update=update)
+    return _event(
+        state,
+        at,
+        "message_failed",
+        step_id=step.id,
+        channel=channel,
+        template=step.template,
+        tone=step.tone,
+        status="failed",
+        detail={"code": code, "reason": reason},
+    )
+
+
+def mark_undeliverable(state: InvoiceState, step: Remind, at: datetime, reason: str) -> InvoiceState:
+    state = _with_step(state, step.id, StepStatus.UNDELIVERABLE)
+    if state.pending_notice == step.id:
+        state = state.model_copy(update={"pending_notice": None})
+    return _event(
+        state, at, "step_undeliverable", step_id=step.id, template=step.template,
+        status="undeliverable", detail={"reason": reason},
+    )
+
+
+def mark_skipped(state: InvoiceState, step_ids: tuple[str, ...], at: datetime) -> InvoiceState:
+    for step_id in step_ids:
+        state = _with_step(state, step_id, StepStatus.SKIPPED)
+        state = _event(
+            state, at, "step_skipped", step_id=step_id, status="skipped",
+            detail={"reason": "its moment passed before it could run; a later step fits now"},
+        )
+    return state
+
+
+def task_id_for(state: InvoiceState, step: Negotiate, attempt: int) -> str:
+    return f"T-{state.invoice_number}-{step.id}-{attempt}"
+
+
+def open_task(state: InvoiceState, step: Negotiate, at: datetime) -> InvoiceState:
+    attempt = state.negotiation.attempts + 1
+    task = OpenTask(
+        id=task_id_for(state, step, attempt),
+        step_id=step.id,
+        attempt=attempt,
+        queue=step.queue,
+        created_at=at,
+        sla_due_at=at + timedelta(days=step.sla_days),
+    )
+    state = _with_step(state, step.id, StepStatus.TASK_OPENED)
+    state = state.model_copy(
+        update={"negotiation": Negotiation(attempts=attempt, task=task)}
+    )
+    return _event(
+        state, at, "task_opened", step_id=step.id, status="open",
+        detail={"task_id": task.id, "queue": task.queue, "attempt": attempt,
+                "sla_due_at": task.sla_due_at.isoformat()},
+    )
+
+
+def _retry_or_exhaust(
+    state: InvoiceState, policy: Policy, retry_at: datetime, reason: str
+) -> InvoiceState:
+    negotiation = policy.negotiation
+    attempts = state.negotiation.attempts
+    if negotiation is not None and attempts < negotiation.max_attempts:
+        return state.model_copy(
+            update={"negotiation": Negotiation(attempts=attempts, retry_at=retry_at)}
+        )
+    return state.model_copy(
+        update={"negotiation": Negotiation(attempts=attempts, exhausted_reason=reason)}
+    )
+
+
+def complete_task(
+    state: InvoiceState, policy: Policy, completion: TaskCompletion, at: datetime
+) -> InvoiceState:
+    task = state.negotiation.task
+    assert task is not None and task.id == completion.task_id, "validated by the caller"
+    state = state.model_copy(
+        update={"negotiation": state.negotiation.model_copy(update={"task": None})}
+    )
+    state = _event(
+        state, at, "task_completed", step_id=task.step_id, status=completion.outcome.value,
+        detail={"task_id": task.id, "outcome": completion.outcome.value, "note": completion.note,
+                "collector": completion.collector, "promised_date": completion.promised_date,
+                "amount": completion.amount},
+    )
+    timezone = state.customer.timezone
+    match completion.outcome:
+        case TaskOutcome.PROMISE_TO_PAY:
+            assert completion.promised_date is not None
+            promise = Promise(
+                kind="promise",
+                promised_date=completion.promised_date,
+                amount=completion.amount or state.amount_due,
+                made_at=at,
+                paid_before=state.amount_paid,
+                task_id=task.id,
+            )
+            return _promise_made(state, promise, at)
+        case TaskOutcome.PAID:
+            claim_until = local_date(at, timezone) + timedelta(days=policy.payment_claim_days)
+            promise = Promise(
+                kind="payment_claim",
+                promised_date=claim_until,
+                amount=state.amount_due,
+                made_at=at,
+                paid_before=state.amount_paid,
+                task_id=task.id,
+            )
+            return _promise_made(state, promise, at)
+        case TaskOutcome.DISPUTE:
+            return open_dispute(state, completion.note or "disputed with the collector", at)
+        case TaskOutcome.NO_CONTACT:
+            retry_day = local_date(at, timezone) + timedelta(days=policy.no_contact_retry_days)
+            retry_at = local_moment(retry_day, policy.send_at, timezone)
+            return _retry_or_exhaust(state, policy, retry_at, "no contact after every attempt")
+        case TaskOutcome.REFUSED:
+            return state.model_copy(
+                update={"negotiation": Negotiation(
+                    attempts=state.negotiation.attempts, exhausted_reason="refused to pay")}
+            )
+
+
+def _promise_made(state: InvoiceState, promise: Promise, at: datetime) -> InvoiceState:
+    state = state.model_copy(update={"promise": promise})
+    return _event(
+        state, at, "promise_made", status=promise.kind,
+        detail={"promised_date": promise.promised_date.isoformat(), "amount": promise.amount},
+    )
+
+
+def promise_deadline(state: InvoiceState, policy: Policy) -> datetime:
+    assert state.promise is not None
+    day = state.promise.promised_date + timedelta(days=policy.promise_grace_days)
+    return local_moment(day, policy.send_at, state.customer.timezone)
+
+
+def expire_task(state: InvoiceState, at: datetime) -> InvoiceState:
+    task = state.negotiation.task
+    assert task is not None
+    state = state.model_copy(
+        update={"negotiation": Negotiation(
+            attempts=state.negotiation.attempts, exhausted_reason="task SLA lapsed")}
+    )
+    return _event(
+        state, at, "task_expired", step_id=task.step_id, status="expired",
+        detail={"task_id": task.id},
+    )
+
+
+def settle_promise(state: InvoiceState, policy: Policy, kept: bool, at: datetime) -> InvoiceState:
+    promise = state.promise
+    assert promise is not None
+    state = state.model_copy(update={"promise": None})
+    if kept:
+        state = _event(state, at, "promise_kept", status="kept")
+        return _retry_or_exhaust(state, policy, at, "balance left after the promise")
+    broken = state.broken_promises + 1
+    notice = policy.broken_promise_notice
+    state = state.model_copy(
+        update={
+            "broken_promises": broken,
+            "pending_notice": f"{notice.id}-{broken}" if notice else None,
+        }
+    )
+    state = _event(
+        state, at, "promise_broken", status="broken",
+        detail={"promised_date": promise.promised_date.isoformat(), "amount": promise.amount},
+    )
+    return _retry_or_exhaust(state, policy, at, "promise broken after every attempt")
+
+
+def hand_off(state: InvoiceState, step: Handoff, at: datetime, reason: str) -> InvoiceState:
+    state = _with_step(state, step.id, StepStatus.HANDED_OFF)
+    state = state.model_copy(update={"handed_off": True})
+    return _event(
+        state, at, "handed_off", step_id=step.id, status="handed_off",
+        detail={"agency": step.agency, "reason": reason},
+    )
+
+
+def close(
+    state: InvoiceState, reason: Literal["paid", "cancelled", "written_off"], at: datetime
+) -> InvoiceState:
+    state = state.model_copy(update={"closed_reason": reason})
+    state = _event(state, at, "closed", status=reason)
+    if state.amount_due < 0:
+        state = _event(
+            state, at, "credit_recorded", status="credit", detail={"amount": -state.amount_due}
+        )
+    return state
+
+
+def pause(state: InvoiceState, at: datetime, reason: str) -> InvoiceState:
+    if state.paused:
+        return state
+    state = state.model_copy(update={"paused": True})
+    return _event(state, at, "paused", detail={"reason": reason})
+
+
+def resume(state: InvoiceState, at: datetime) -> InvoiceState:
+    if not state.paused:
+        return state
+    return _event(state.model_copy(update={"paused": False}), at, "resumed")
+
+
+def open_dispute(state: InvoiceState, reason: str, at: datetime) -> InvoiceState:
+    if state.dispute_reason is not None:
+        return state
+    state = state.model_copy(update={"dispute_reason": reason})
+    return _event(state, at, "dispute_opened", detail={"reason": reason})
+
+
+def resolve_dispute(state: InvoiceState, upheld: bool, at: datetime, note: str) -> InvoiceState:
+    """Upheld (the customer is right) cancels the invoice; rejected resumes dunning."""
+    if state.dispute_reason is None:
+        return state
+    state = state.model_copy(update={"dispute_reason": None})
+    state = _event(
+        state, at, "dispute_resolved", status="upheld" if upheld else "rejected",
+        detail={"note": note},
+    )
+    return close(state, "cancelled", at) if upheld else state
+
+
+class InvalidCompletion(ValueError):
+    """A collector's answer that cannot be applied; the message says why, for the collector."""
+
+
+def check_completion(
+    policy: Policy, state: InvoiceState, completion: TaskCompletion, now: datetime
+) -> None:
+    task = state.negotiation.task
+    if task is None:
+        raise InvalidCompletion(
+            f"invoice {state.invoice_number} has no open task; {completion.task_id} is unknown"
+        )
+    if completion.task_id != task.id:
+        raise InvalidCompletion(
+            f"unknown task {completion.task_id!r}: the open task of invoice "
+            f"{state.invoice_number} is {task.id!r}"
+        )
+    if completion.outcome is not TaskOutcome.PROMISE_TO_PAY:
+        if completion.promised_date is not None:
+            raise InvalidCompletion("promised_date is only for the outcome promise_to_pay")
+        return
+    if completion.promised_date is None:
+        raise InvalidCompletion("promise_to_pay needs promised_date")
+    today = local_date(now, state.customer.timezone)
+    latest = today + timedelta(days=policy.max_promise_days)
+    if not today <= completion.promised_date <= latest:
+        raise InvalidCompletion(
+            f"promised_date {completion.promised_date} must be between {today} and {latest}"
+        )
+    if completion.amount is not None and completion.amount > state.amount_due:
+        raise InvalidCompletion(
+            f"amount {completion.amount} is more than the {state.amount_due} {state.currency} due"
+        )

@@ -1,0 +1,1 @@
+"""The ledger: every table, query and migration of the dunning product."""

@@ -1,0 +1,104 @@
+"""Engines, sessions, units of work and migrations for SQLite (embedded) and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Parse ``url``; a bare ``postgresql://`` (or ``postgres://``) means psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def create_ledger_engine(url: str) -> Engine:
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(parsed)
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _create_sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _configure_connection(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite (it would BEGIN only before DML and
+        # commit behind our back on DDL); the "begin" hook below issues BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front, where busy_timeout waits for it. A deferred
+        # transaction that reads and then writes fails at once with SQLITE_BUSY when another
+        # process (the worker, the API) wrote in between; waiting is what we want instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # Objects stay readable after commit: activities return them after the unit of work ends.
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: commits when the block succeeds, rolls back when it raises."""
+    with factory() as session, session.begin():
+        yield session
+
+
+def make_alembic_config(url: str) -> Config:
+    """Alembic configured in code: no alembic.ini, the URL travels in ``attributes``.
+
+    Use it for any alembic command, e.g. ``command.revision(make_alembic_config(url),
+    message="...", autogenerate=True)``.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # Passed as an attribute, not a main option: configparser would choke on '%' in passwords.
+    config.attributes["ledger_url"] = normalize_url(url).render_as_string(hide_password=False)
+    return config
+
+
+def upgrade_to_head(url: str) -> None:
+    """Bring the schema to the newest revision; a no-op when it is already there.
+
+    Two processes may call this at once (worker and API starting together): env.py takes a
+    lock before reading the version table (BEGIN IMMEDIATE on SQLite, an advisory lock on
+    PostgreSQL), so the second one waits and then finds the schema current. Should a race
+    still surface as "already exists" (a table created outside alembic between the version
+    check and the DDL), one more run re-reads the version table: it either finds head or
+    raises the real error.
+    """
+    config = make_alembic_config(url)
+    try:
+        command.upgrade(config, "head")
+    except (OperationalError, ProgrammingError) as error:
+        if "already exists" not in str(error):
+            raise
+        command.upgrade(config, "head")

@@ -1,0 +1,214 @@
+"""The ledger's tables. Money is integer minor units plus an ISO 4217 currency; times are UTC."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ledger.types import JSONDocument, UTCDateTime, utc_now
+
+# Stable constraint names, so a migration can refer to (and later drop) any constraint by name.
+NAMING_CONVENTION = {
+    "pk": "pk_%(table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ix": "ix_%(column_0_label)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+
+TASK_STATUSES = ("open", "completed", "expired")
+# 64-bit on PostgreSQL (the bitácora outlives 2^31 rows); SQLite needs plain INTEGER to make the
+# column its rowid alias, which is already 64-bit there.
+SerialId = BigInteger().with_variant(Integer(), "sqlite")
+OUTBOX_STATUSES = ("pending", "sent", "failed")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONDocument}
+
+
+def _currency_check() -> CheckConstraint:
+    return CheckConstraint("length(currency) = 3", name="currency_iso")
+
+
+def _in_check(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_known")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (CheckConstraint("length(country) = 2", name="country_iso"),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    email: Mapped[str | None]
+    phone: Mapped[str | None]
+    whatsapp: Mapped[str | None]
+    country: Mapped[str]
+    timezone: Mapped[str]
+    locale: Mapped[str]
+    segment: Mapped[str | None]
+    policy_override: Mapped[str | None]
+    tax_id: Mapped[str | None]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class Invoice(Base):
+    """The projection of an invoice's workflow: what the workflow last reported."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        _currency_check(),
+        CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+        CheckConstraint("amount_due_minor >= 0", name="amount_due_not_negative"),
+    )
+
+    number: Mapped[str] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    currency: Mapped[str]
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_due_minor: Mapped[int] = mapped_column(BigInteger)
+    issued_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    stage: Mapped[str] = mapped_column(index=True)
+    segment: Mapped[str]
+    policy_name: Mapped[str]
+    policy_version: Mapped[int] = mapped_column(Integer)
+    workflow_id: Mapped[str]
+    next_action: Mapped[str | None]
+    next_action_at: Mapped[datetime | None]
+    closed_reason: Mapped[str | None]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class Payment(Base):
+    # invoice_number is deliberately not a foreign key: the bank may report a payment
+    # before the ERP has issued the invoice to us.
+    __tablename__ = "payments"
+    __table_args__ = (
+        _currency_check(),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    invoice_number: Mapped[str] = mapped_column(index=True)
+    customer_id: Mapped[str | None]
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str]
+    paid_at: Mapped[datetime]
+    reference: Mapped[str | None]
+    recorded_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Interaction(Base):
+    """One line of the bitácora. Append-only: database triggers reject UPDATE and DELETE."""
+
+    __tablename__ = "interactions"
+
+    id: Mapped[int] = mapped_column(SerialId, primary_key=True, autoincrement=True)
+    event_key: Mapped[str] = mapped_column(unique=True)
+    occurred_at: Mapped[datetime]
+    invoice_number: Mapped[str] = mapped_column(index=True)
+    customer_id: Mapped[str] = mapped_column(index=True)
+    workflow_id: Mapped[str]
+    kind: Mapped[str]
+    step_id: Mapped[str | None]
+    channel: Mapped[str | None]
+    template: Mapped[str | None]
+    status: Mapped[str | None]
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    recorded_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Task(Base):
+    """A human collector's to-do, opened by a workflow and closed by a collector or by its SLA."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (_in_check("status", TASK_STATUSES),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    invoice_number: Mapped[str]
+    customer_id: Mapped[str]
+    workflow_id: Mapped[str]
+    queue: Mapped[str]
+    kind: Mapped[str]
+    status: Mapped[str] = mapped_column(index=True, default="open")
+    created_at: Mapped[datetime]
+    sla_due_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None]
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Handoff(Base):
+    """The referral of an invoice to an extrajudicial collection agency; at most one per invoice."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (_currency_check(),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    invoice_number: Mapped[str] = mapped_column(unique=True)
+    customer_id: Mapped[str]
+    agency: Mapped[str]
+    amount_due_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A message to a debtor, written before the provider is called so a retry never sends twice."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (_in_check("status", OUTBOX_STATUSES),)
+
+    id: Mapped[int] = mapped_column(SerialId, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(unique=True)
+    invoice_number: Mapped[str] = mapped_column(index=True)
+    customer_id: Mapped[str]
+    workflow_id: Mapped[str]
+    step_id: Mapped[str]
+    channel: Mapped[str]
+    provider: Mapped[str | None]
+    template: Mapped[str]
+    locale: Mapped[str]
+    recipient: Mapped[str]
+    subject: Mapped[str | None]
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    provider_message_id: Mapped[str | None]
+    error_code: Mapped[str | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    # The debtor's local send time with its offset, kept as text purely for display.
+    scheduled_local: Mapped[str | None]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    sent_at: Mapped[datetime | None]
+
+
+class CustomerCredit(Base):
+    """A movement of a customer's credit balance (positive: overpayment; negative: applied)."""
+
+    __tablename__ = "customer_credits"
+    __table_args__ = (_currency_check(),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(index=True)
+    invoice_number: Mapped[str]
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str]
+    created_at: Mapped[datetime]

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger.models import Customer
+from ledger.repositories import CustomerRepository
+from tests.ledger_support import make_customer
+
+
+def test_upsert_creates_a_customer_and_get_finds_it(session: Session) -> None:
+    created = make_customer(session, "C-1", country="cl", tax_id="76.123.456-7")
+
+    found = CustomerRepository.from_session(session).get("C-1")
+    assert found is created
+    assert (found.country, found.timezone, found.locale) == ("CL", "America/Santiago", "es_CL")
+    assert found.tax_id == "76.123.456-7"
+    assert found.created_at.tzinfo is not None
+
+
+def test_get_of_an_unknown_customer_is_none(session: Session) -> None:
+    assert CustomerRepository.from_session(session).get("nobody") is None
+
+
+def test_upsert_updates_the_fields_of_an_existing_customer(session: Session) -> None:
+    first = make_customer(session, "C-1", email="old@example.cl")
+
+    second = make_customer(session, "C-1", email="new@example.cl", segment=None)
+
+    assert second.email == "new@example.cl" and second.segment is None
+    assert second.created_at == first.created_at
+    assert session.scalar(select(func.count()).select_from(Customer)) == 1
+
+
+def test_upsert_with_the_same_data_changes_nothing(session: Session) -> None:
+    first_updated_at = make_customer(session, "C-1").updated_at
+
+    again = make_customer(session, "C-1")
+
+    assert again.updated_at == first_updated_at
+
+
+def test_upsert_refuses_an_unknown_time_zone_or_country(session: Session) -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        make_customer(session, "C-1", timezone="America/Atlantis")
+    with pytest.raises(ValueError, match="country"):
+        make_customer(session, "C-1", country="Chile")
+
+
+def test_list_all_orders_customers_by_id(session: Session) -> None:
+    for customer_id in ("C-3", "C-1", "C-2"):
+        make_customer(session, customer_id)
+
+    listed = CustomerRepository.from_session(session).list_all()
+
+    assert [customer.id for customer in listed] == ["C-1", "C-2", "C-3"]

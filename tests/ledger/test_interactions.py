@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import delete, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from ledger.models import Interaction
+from ledger.repositories import InteractionRepository
+from tests.ledger_support import at
+
+
+def _append(
+    session: Session,
+    event_key: str,
+    *,
+    occurred_at: datetime | None = None,
+    invoice_number: str = "F-1",
+    customer_id: str = "C-1",
+    kind: str = "message_sent",
+) -> bool:
+    return InteractionRepository.from_session(session).append(
+        event_key=event_key,
+        occurred_at=occurred_at or at("2025-04-01 13:00"),
+        invoice_number=invoice_number,
+        customer_id=customer_id,
+        workflow_id=f"invoice-{invoice_number}",
+        kind=kind,
+        step_id="d+1-whatsapp",
+        channel="whatsapp",
+        template="reminder_overdue",
+        status="sent",
+        detail={"provider_message_id": "SM123", "amount_due_minor": 1_250_000},
+    )
+
+
+def test_append_records_a_line_with_its_detail(session: Session) -> None:
+    assert _append(session, "invoice-F-1:d+1-whatsapp:sent") is True
+
+    [line] = InteractionRepository.from_session(session).list_for_invoice("F-1")
+    assert (line.kind, line.channel, line.template, line.status) == (
+        "message_sent",
+        "whatsapp",
+        "reminder_overdue",
+        "sent",
+    )
+    assert line.detail == {"provider_message_id": "SM123", "amount_due_minor": 1_250_000}
+    assert line.occurred_at == at("2025-04-01 13:00")
+
+
+def test_append_with_a_known_event_key_adds_nothing(session: Session) -> None:
+    _append(session, "key-1")
+
+    assert _append(session, "key-1", kind="something_else") is False
+    [line] = InteractionRepository.from_session(session).list_for_invoice("F-1")
+    assert line.kind == "message_sent"
+
+
+def test_append_without_optional_fields_stores_an_empty_detail(session: Session) -> None:
+    InteractionRepository.from_session(session).append(
+        event_key="k",
+        occurred_at=at("2025-04-01 13:00"),
+        invoice_number="F-1",
+        customer_id="C-1",
+        workflow_id="invoice-F-1",
+        kind="workflow_started",
+    )
+    [line] = InteractionRepository.from_session(session).list_for_customer("C-1")
+    assert line.detail == {} and line.step_id is None and line.channel is None
+
+
+def test_lists_are_chronological_per_invoice_and_per_customer(session: Session) -> None:
+    _append(session, "b", occurred_at=at("2025-04-02 10:00"))
+    _append(session, "a", occurred_at=at("2025-04-01 10:00"))
+    _append(session, "c", occurred_at=at("2025-04-03 10:00"), invoice_number="F-2")
+    _append(session, "d", occurred_at=at("2025-04-01 11:00"), customer_id="C-2")
+    interactions = InteractionRepository.from_session(session)
+
+    assert [line.event_key for line in interactions.list_for_invoice("F-1")] == ["a", "d", "b"]
+    assert [line.event_key for line in interactions.list_for_customer("C-1")] == ["a", "b", "c"]
+
+
+def test_the_repository_offers_no_way_to_change_the_past() -> None:
+    public = {name for name in dir(InteractionRepository) if not name.startswith("_")}
+    assert public == {"append", "list_for_invoice", "list_for_customer", "from_session", "model"}
+
+
+def test_the_database_refuses_to_update_a_line(session: Session) -> None:
+    _append(session, "k")
+
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(update(Interaction).values(status="failed"))
+
+
+def test_the_database_refuses_to_delete_a_line(session: Session) -> None:
+    _append(session, "k")
+
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(delete(Interaction))
+
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        [line] = InteractionRepository.from_session(session).list_for_invoice("F-1")
+        session.delete(line)
+        session.flush()
+
+
+def test_the_database_refuses_to_truncate_the_log(session: Session) -> None:
+    # SQLite has no TRUNCATE (its DELETE without WHERE is covered above).
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("TRUNCATE exists only on PostgreSQL")
+    _append(session, "k")
+
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(text("TRUNCATE interactions"))

@@ -1,0 +1,75 @@
+"""The invoice workflow's inputs, signals, updates and query answers."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dunning_policies.language import Policy
+from dunning_policies.state import InvoiceState, OpenTask, Promise, TimelineEvent
+
+TASK_QUEUE = "dunning"
+
+
+def workflow_id_for(invoice_number: str) -> str:
+    """``invoice-<number>``, with anything but letters, digits, ``-``, ``_`` and ``.`` replaced."""
+    return "invoice-" + re.sub(r"[^A-Za-z0-9._-]", "_", invoice_number.strip())
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class InvoiceDunningInput(_Message):
+    policy: Policy
+    """A snapshot: editing the policy file never changes a workflow already running."""
+    segment: str
+    state: InvoiceState
+    continued: bool = False
+
+
+class PaymentNotice(_Message):
+    id: str
+    amount: Decimal = Field(gt=0)
+    paid_at: datetime
+    reference: str | None = None
+
+
+class DisputeResolution(_Message):
+    upheld: bool
+    note: str = ""
+
+
+class Reason(_Message):
+    reason: str
+
+
+class NextAction(_Message):
+    action: str
+    at: datetime | None
+    detail: str | None = None
+
+
+class InvoiceStatus(_Message):
+    invoice_number: str
+    customer_id: str
+    segment: str
+    policy: str
+    policy_version: int
+    stage: str
+    currency: str
+    original_amount: Decimal
+    amount_due: Decimal
+    next_action: NextAction
+    open_task: OpenTask | None
+    promise: Promise | None
+    timeline: tuple[TimelineEvent, ...]
+
+
+class InvoiceOutcome(_Message):
+    invoice_number: str
+    stage: str
+    amount_due: Decimal
