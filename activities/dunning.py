@@ -125,7 +125,9 @@ class DunningActivityImpl:
             error = (message.error_code, message.error)
         if previous[0] == "sent":
             bound.info("already sent before a retry; not sending again")
-            return SendResult(status="sent", provider=previous[1] or "", provider_message_id=previous[2])
+            return SendResult(
+                status="sent", provider=previous[1] or "", provider_message_id=previous[2]
+            )
         if previous[0] == "failed":
             return SendResult(
                 status="rejected",
@@ -153,7 +155,9 @@ class DunningActivityImpl:
                     error_code=rejected.code,
                     error=rejected.reason,
                 )
-            bound.warning("provider rejected the message", code=rejected.code, reason=rejected.reason)
+            bound.warning(
+                "provider rejected the message", code=rejected.code, reason=rejected.reason
+            )
             return SendResult(
                 status="rejected",
                 provider=sender.provider,
@@ -173,7 +177,9 @@ class DunningActivityImpl:
                 provider_message_id=provider_message_id,
                 sent_at=_utcnow(),
             )
-        bound.info("message sent", provider=sender.provider, provider_message_id=provider_message_id)
+        bound.info(
+            "message sent", provider=sender.provider, provider_message_id=provider_message_id
+        )
         return SendResult(
             status="sent", provider=sender.provider, provider_message_id=provider_message_id
         )

@@ -16,7 +16,9 @@ from ledger.repositories.handoffs import HandoffRepository
 from ledger.repositories.tasks import TaskRepository
 
 
-def apply_event_side_effects(session: Session, report: ProgressReport, event: TimelineEvent) -> None:
+def apply_event_side_effects(
+    session: Session, report: ProgressReport, event: TimelineEvent
+) -> None:
     detail = event.detail
     match event.kind:
         case "task_opened":

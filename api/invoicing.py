@@ -118,8 +118,12 @@ def _validate(invoice: NewInvoice) -> NewInvoice:
             "due", f"due date {invoice.due_on} is before the issue date {invoice.issued_on}"
         )
     return NewInvoice(
-        invoice.number.strip(), invoice.customer_id, invoice.amount, currency,
-        invoice.issued_on, invoice.due_on,
+        invoice.number.strip(),
+        invoice.customer_id,
+        invoice.amount,
+        currency,
+        invoice.issued_on,
+        invoice.due_on,
     )
 
 
@@ -132,9 +136,16 @@ def _contact_channels(customer: Customer) -> frozenset[Channel]:
 def _upsert_customer(session: Session, details: CustomerDetails) -> Customer:
     try:
         return CustomerRepository.from_session(session).upsert(
-            id=details.id, name=details.name, email=details.email, phone=details.phone,
-            whatsapp=details.whatsapp, country=details.country, timezone=details.timezone,
-            locale=details.locale, segment=details.segment, tax_id=details.tax_id,
+            id=details.id,
+            name=details.name,
+            email=details.email,
+            phone=details.phone,
+            whatsapp=details.whatsapp,
+            country=details.country,
+            timezone=details.timezone,
+            locale=details.locale,
+            segment=details.segment,
+            tax_id=details.tax_id,
         )
     except ValueError as error:
         raise InvalidRequest("customer", str(error)) from error
@@ -161,23 +172,31 @@ async def issue_invoice(
                     "customer", f"{new.customer_id} is not known: give its name and contacts"
                 )
             customer = found
-        profile = CustomerProfile(segment=customer.segment, policy_override=customer.policy_override)
+        profile = CustomerProfile(
+            segment=customer.segment, policy_override=customer.policy_override
+        )
         try:
             segment = segment_for(profile)
             policy = get_policy(policy_name_for(profile))
         except (ValueError, LookupError) as error:
             raise InvalidRequest("segment", str(error)) from error
         invoice, created = InvoiceRepository.from_session(session).add_if_absent(
-            number=new.number, customer_id=customer.id, currency=new.currency,
-            amount_minor=to_minor(new.amount, new.currency), issued_on=new.issued_on,
-            due_on=new.due_on, segment=segment, policy_name=policy.name,
-            policy_version=policy.version, workflow_id=workflow_id,
+            number=new.number,
+            customer_id=customer.id,
+            currency=new.currency,
+            amount_minor=to_minor(new.amount, new.currency),
+            issued_on=new.issued_on,
+            due_on=new.due_on,
+            segment=segment,
+            policy_name=policy.name,
+            policy_version=policy.version,
+            workflow_id=workflow_id,
         )
         differences = _differences(invoice, new, customer.id)
         if differences:
             raise InvoiceConflict(
-                "invoice", f"{new.number} was already issued with a different "
-                + ", ".join(differences)
+                "invoice",
+                f"{new.number} was already issued with a different " + ", ".join(differences),
             )
         state = InvoiceState(
             invoice_number=new.number,
@@ -187,11 +206,18 @@ async def issue_invoice(
             due_on=new.due_on,
             respect_contact_window=respect_contact_window,
             customer=EngineCustomer(
-                id=customer.id, country=customer.country, timezone=customer.timezone,
-                locale=customer.locale, channels=_contact_channels(customer),
+                id=customer.id,
+                country=customer.country,
+                timezone=customer.timezone,
+                locale=customer.locale,
+                channels=_contact_channels(customer),
             ),
         )
-        segment, policy_name, policy_version = invoice.segment, invoice.policy_name, invoice.policy_version
+        segment, policy_name, policy_version = (
+            invoice.segment,
+            invoice.policy_name,
+            invoice.policy_version,
+        )
     try:
         await client.start_workflow(
             InvoiceDunningWorkflow.run,
@@ -212,8 +238,14 @@ async def issue_invoice(
         # The invoice's workflow has already finished (paid, cancelled): never restart it.
         log.info("invoice already closed; not restarted", invoice=new.number, workflow=workflow_id)
     if created:
-        log.info("invoice issued", invoice=new.number, customer=state.customer.id,
-                 workflow=workflow_id, segment=segment, policy=policy_name)
+        log.info(
+            "invoice issued",
+            invoice=new.number,
+            customer=state.customer.id,
+            workflow=workflow_id,
+            segment=segment,
+            policy=policy_name,
+        )
     return IssuedInvoice(new.number, workflow_id, segment, policy_name, policy_version, created)
 
 
@@ -265,11 +297,17 @@ async def record_payment(
             raise InvalidRequest("invoice", f"{invoice_number} is not known")
         amount = parse_amount(raw_amount, invoice.currency)
         # A reference makes the payment idempotent; without one every call is a new payment.
-        payment_id = f"{invoice_number}:{reference}" if reference else f"{invoice_number}:{uuid.uuid4()}"
+        payment_id = (
+            f"{invoice_number}:{reference}" if reference else f"{invoice_number}:{uuid.uuid4()}"
+        )
         _, new = PaymentRepository.from_session(session).add_if_absent(
-            id=payment_id, invoice_number=invoice_number, customer_id=invoice.customer_id,
-            amount_minor=to_minor(amount, invoice.currency), currency=invoice.currency,
-            paid_at=paid_at.astimezone(UTC), reference=reference,
+            id=payment_id,
+            invoice_number=invoice_number,
+            customer_id=invoice.customer_id,
+            amount_minor=to_minor(amount, invoice.currency),
+            currency=invoice.currency,
+            paid_at=paid_at.astimezone(UTC),
+            reference=reference,
         )
         currency, workflow_id = invoice.currency, invoice.workflow_id
     handle: WorkflowHandle[InvoiceDunningWorkflow, object] = client.get_workflow_handle(workflow_id)
@@ -281,8 +319,12 @@ async def record_payment(
         delivered = True
     except RPCError as error:
         # The workflow has ended (paid or cancelled): the payment stays in the ledger as cash.
-        log.warning("payment for a closed invoice kept in the ledger", invoice=invoice_number,
-                    workflow=workflow_id, error=str(error))
+        log.warning(
+            "payment for a closed invoice kept in the ledger",
+            invoice=invoice_number,
+            workflow=workflow_id,
+            error=str(error),
+        )
         delivered = False
     log.info("payment recorded", invoice=invoice_number, payment=payment_id, amount=str(amount))
     return RecordedPayment(payment_id, invoice_number, amount, currency, new, delivered)

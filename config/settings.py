@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     provider_timeout_seconds: float = 15.0
 
     activity_threads: int = 16
+    relax_contact_windows: bool = Field(
+        default=False,
+        description="Demos and tests only: contact at any hour. Never in production.",
+    )
 
     @property
     def ledger_url(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from dunning_policies.language import Handoff, Negotiate, Policy, Remind
 from dunning_policies.messages import SUPPORTED_LANGUAGES, template_exists
 
@@ -25,7 +27,7 @@ def check_policy(policy: Policy) -> list[str]:
         problems.append(f"step ids used twice: {', '.join(duplicates)}")
 
     timed = [s for s in policy.steps if isinstance(s, Remind | Negotiate)]
-    for earlier, later in zip(timed, timed[1:], strict=False):
+    for earlier, later in pairwise(timed):
         if later.offset_days < earlier.offset_days:
             problems.append(
                 f"step {later.id!r} (day {later.offset_days}) comes after "

@@ -123,7 +123,9 @@ def _contact(
     channels = usable_channels(state, step)
     if not channels:
         reasons = [f"{c}: {state.unusable_channels.get(c, 'not reachable')}" for c in step.channels]
-        return Decision(GiveUpStep(step, "no usable channel (" + "; ".join(reasons) + ")", skipped), at)
+        return Decision(
+            GiveUpStep(step, "no usable channel (" + "; ".join(reasons) + ")", skipped), at
+        )
     allowed = (
         next_allowed_moment(at, policy.window, state.customer.timezone)
         if state.respect_contact_window

@@ -112,7 +112,12 @@ def plan(policy: Policy, state: InvoiceState, start: datetime | None = None) -> 
                 assert task is not None
                 planned.append(
                     PlannedStep(
-                        local, StepKind.NEGOTIATE, step.id, None, None, None,
+                        local,
+                        StepKind.NEGOTIATE,
+                        step.id,
+                        None,
+                        None,
+                        None,
                         f"queue {step.queue}, SLA {step.sla_days} days",
                     )
                 )
@@ -126,4 +131,3 @@ def plan(policy: Policy, state: InvoiceState, start: datetime | None = None) -> 
                     PlannedStep(local, StepKind.HANDOFF, step.id, None, None, None, reason)
                 )
     return planned
-

@@ -52,9 +52,7 @@ def _with_step(state: InvoiceState, step_id: str, status: StepStatus) -> Invoice
 
 
 def record_issued(state: InvoiceState, at: datetime, policy: Policy) -> InvoiceState:
-    return _event(
-        state, at, "issued", detail={"policy": policy.name, "version": policy.version}
-    )
+    return _event(state, at, "issued", detail={"policy": policy.name, "version": policy.version})
 
 
 def apply_payment(state: InvoiceState, payment: Payment, at: datetime) -> InvoiceState:
@@ -117,13 +115,20 @@ def mark_channel_failed(
     )
 
 
-def mark_undeliverable(state: InvoiceState, step: Remind, at: datetime, reason: str) -> InvoiceState:
+def mark_undeliverable(
+    state: InvoiceState, step: Remind, at: datetime, reason: str
+) -> InvoiceState:
     state = _with_step(state, step.id, StepStatus.UNDELIVERABLE)
     if state.pending_notice == step.id:
         state = state.model_copy(update={"pending_notice": None})
     return _event(
-        state, at, "step_undeliverable", step_id=step.id, template=step.template,
-        status="undeliverable", detail={"reason": reason},
+        state,
+        at,
+        "step_undeliverable",
+        step_id=step.id,
+        template=step.template,
+        status="undeliverable",
+        detail={"reason": reason},
     )
 
 
@@ -131,7 +136,11 @@ def mark_skipped(state: InvoiceState, step_ids: tuple[str, ...], at: datetime) -
     for step_id in step_ids:
         state = _with_step(state, step_id, StepStatus.SKIPPED)
         state = _event(
-            state, at, "step_skipped", step_id=step_id, status="skipped",
+            state,
+            at,
+            "step_skipped",
+            step_id=step_id,
+            status="skipped",
             detail={"reason": "its moment passed before it could run; a later step fits now"},
         )
     return state
@@ -152,13 +161,19 @@ def open_task(state: InvoiceState, step: Negotiate, at: datetime) -> InvoiceStat
         sla_due_at=at + timedelta(days=step.sla_days),
     )
     state = _with_step(state, step.id, StepStatus.TASK_OPENED)
-    state = state.model_copy(
-        update={"negotiation": Negotiation(attempts=attempt, task=task)}
-    )
+    state = state.model_copy(update={"negotiation": Negotiation(attempts=attempt, task=task)})
     return _event(
-        state, at, "task_opened", step_id=step.id, status="open",
-        detail={"task_id": task.id, "queue": task.queue, "attempt": attempt,
-                "sla_due_at": task.sla_due_at.isoformat()},
+        state,
+        at,
+        "task_opened",
+        step_id=step.id,
+        status="open",
+        detail={
+            "task_id": task.id,
+            "queue": task.queue,
+            "attempt": attempt,
+            "sla_due_at": task.sla_due_at.isoformat(),
+        },
     )
 
 
@@ -185,10 +200,19 @@ def complete_task(
         update={"negotiation": state.negotiation.model_copy(update={"task": None})}
     )
     state = _event(
-        state, at, "task_completed", step_id=task.step_id, status=completion.outcome.value,
-        detail={"task_id": task.id, "outcome": completion.outcome.value, "note": completion.note,
-                "collector": completion.collector, "promised_date": completion.promised_date,
-                "amount": completion.amount},
+        state,
+        at,
+        "task_completed",
+        step_id=task.step_id,
+        status=completion.outcome.value,
+        detail={
+            "task_id": task.id,
+            "outcome": completion.outcome.value,
+            "note": completion.note,
+            "collector": completion.collector,
+            "promised_date": completion.promised_date,
+            "amount": completion.amount,
+        },
     )
     timezone = state.customer.timezone
     match completion.outcome:
@@ -222,15 +246,21 @@ def complete_task(
             return _retry_or_exhaust(state, policy, retry_at, "no contact after every attempt")
         case TaskOutcome.REFUSED:
             return state.model_copy(
-                update={"negotiation": Negotiation(
-                    attempts=state.negotiation.attempts, exhausted_reason="refused to pay")}
+                update={
+                    "negotiation": Negotiation(
+                        attempts=state.negotiation.attempts, exhausted_reason="refused to pay"
+                    )
+                }
             )
 
 
 def _promise_made(state: InvoiceState, promise: Promise, at: datetime) -> InvoiceState:
     state = state.model_copy(update={"promise": promise})
     return _event(
-        state, at, "promise_made", status=promise.kind,
+        state,
+        at,
+        "promise_made",
+        status=promise.kind,
         detail={"promised_date": promise.promised_date.isoformat(), "amount": promise.amount},
     )
 
@@ -245,11 +275,18 @@ def expire_task(state: InvoiceState, at: datetime) -> InvoiceState:
     task = state.negotiation.task
     assert task is not None
     state = state.model_copy(
-        update={"negotiation": Negotiation(
-            attempts=state.negotiation.attempts, exhausted_reason="task SLA lapsed")}
+        update={
+            "negotiation": Negotiation(
+                attempts=state.negotiation.attempts, exhausted_reason="task SLA lapsed"
+            )
+        }
     )
     return _event(
-        state, at, "task_expired", step_id=task.step_id, status="expired",
+        state,
+        at,
+        "task_expired",
+        step_id=task.step_id,
+        status="expired",
         detail={"task_id": task.id},
     )
 
@@ -270,7 +307,10 @@ def settle_promise(state: InvoiceState, policy: Policy, kept: bool, at: datetime
         }
     )
     state = _event(
-        state, at, "promise_broken", status="broken",
+        state,
+        at,
+        "promise_broken",
+        status="broken",
         detail={"promised_date": promise.promised_date.isoformat(), "amount": promise.amount},
     )
     return _retry_or_exhaust(state, policy, at, "promise broken after every attempt")
@@ -280,7 +320,11 @@ def hand_off(state: InvoiceState, step: Handoff, at: datetime, reason: str) -> I
     state = _with_step(state, step.id, StepStatus.HANDED_OFF)
     state = state.model_copy(update={"handed_off": True})
     return _event(
-        state, at, "handed_off", step_id=step.id, status="handed_off",
+        state,
+        at,
+        "handed_off",
+        step_id=step.id,
+        status="handed_off",
         detail={"agency": step.agency, "reason": reason},
     )
 
@@ -323,7 +367,10 @@ def resolve_dispute(state: InvoiceState, upheld: bool, at: datetime, note: str) 
         return state
     state = state.model_copy(update={"dispute_reason": None})
     state = _event(
-        state, at, "dispute_resolved", status="upheld" if upheld else "rejected",
+        state,
+        at,
+        "dispute_resolved",
+        status="upheld" if upheld else "rejected",
         detail={"note": note},
     )
     return close(state, "cancelled", at) if upheld else state

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -52,14 +52,18 @@ SEND_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     maximum_attempts=10,
 )
-LEDGER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+LEDGER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+)
 
 
 def describe(decision: Decision) -> NextAction:
     action = decision.action
     match action:
         case SendMessage(step=step, channel=channel):
-            return NextAction(action=f"send {step.id}", at=decision.at, detail=f"{channel} {step.template}")
+            return NextAction(
+                action=f"send {step.id}", at=decision.at, detail=f"{channel} {step.template}"
+            )
         case GiveUpStep(step=step, reason=reason):
             return NextAction(action=f"give up {step.id}", at=decision.at, detail=reason)
         case OpenNegotiationTask(step=step):
@@ -86,7 +90,9 @@ class InvoiceDunningWorkflow:
         self._segment = start.segment
         self._state: InvoiceState = start.state
         self._revision = 0
-        self._recorded_seq = start.state.timeline[-1].seq if start.continued and start.state.timeline else 0
+        self._recorded_seq = (
+            start.state.timeline[-1].seq if start.continued and start.state.timeline else 0
+        )
         self._projection: tuple[object, ...] = ()
         self._search: tuple[object, ...] = ()
 
@@ -105,7 +111,10 @@ class InvoiceDunningWorkflow:
                     await workflow.wait_condition(workflow.all_handlers_finished)
                     workflow.continue_as_new(
                         InvoiceDunningInput(
-                            policy=self._policy, segment=self._segment, state=self._state, continued=True
+                            policy=self._policy,
+                            segment=self._segment,
+                            state=self._state,
+                            continued=True,
                         )
                     )
                 await self._wait_for_change(None if decision.at is None else decision.at - now)
@@ -121,10 +130,8 @@ class InvoiceDunningWorkflow:
 
     async def _wait_for_change(self, timeout: timedelta | None) -> None:
         seen = self._revision
-        try:
+        with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(lambda: self._revision != seen, timeout=timeout)
-        except asyncio.TimeoutError:
-            pass
 
     def _changed(self, state: InvoiceState) -> None:
         if state is not self._state:
@@ -186,8 +193,13 @@ class InvoiceDunningWorkflow:
             )
             self._changed(
                 t.mark_channel_failed(
-                    self._state, step, channel, workflow.now(),
-                    code="retries_exhausted", reason=str(error.cause or error), address_invalid=False,
+                    self._state,
+                    step,
+                    channel,
+                    workflow.now(),
+                    code="retries_exhausted",
+                    reason=str(error.cause or error),
+                    address_invalid=False,
                 )
             )
             return
@@ -202,8 +214,12 @@ class InvoiceDunningWorkflow:
         else:
             self._changed(
                 t.mark_channel_failed(
-                    self._state, step, channel, now,
-                    code=result.code or "rejected", reason=result.reason or "",
+                    self._state,
+                    step,
+                    channel,
+                    now,
+                    code=result.code or "rejected",
+                    reason=result.reason or "",
                     address_invalid=result.address_invalid,
                 )
             )
@@ -244,7 +260,11 @@ class InvoiceDunningWorkflow:
         )
         if search != self._search:
             workflow.upsert_search_attributes(
-                [STAGE.value_set(stage), AMOUNT_DUE_MINOR.value_set(search[1]), DAYS_PAST_DUE.value_set(search[2])]
+                [
+                    STAGE.value_set(stage),
+                    AMOUNT_DUE_MINOR.value_set(search[1]),
+                    DAYS_PAST_DUE.value_set(search[2]),
+                ]
             )
             self._search = search
 
@@ -252,7 +272,9 @@ class InvoiceDunningWorkflow:
 
     @workflow.signal
     def payment_received(self, notice: PaymentNotice) -> None:
-        payment = Payment(id=notice.id, amount=notice.amount, paid_at=notice.paid_at, reference=notice.reference)
+        payment = Payment(
+            id=notice.id, amount=notice.amount, paid_at=notice.paid_at, reference=notice.reference
+        )
         self._changed(t.apply_payment(self._state, payment, workflow.now()))
 
     @workflow.signal
@@ -269,7 +291,9 @@ class InvoiceDunningWorkflow:
 
     @workflow.signal
     def resolve_dispute(self, resolution: DisputeResolution) -> None:
-        self._changed(t.resolve_dispute(self._state, resolution.upheld, workflow.now(), resolution.note))
+        self._changed(
+            t.resolve_dispute(self._state, resolution.upheld, workflow.now(), resolution.note)
+        )
 
     @workflow.signal
     def cancel(self, request: Reason) -> None:

@@ -78,7 +78,9 @@ def test_a_late_step_is_moved_into_the_contact_window_not_sent_at_night():
 
 
 def test_a_worker_down_for_days_runs_only_the_latest_missed_step():
-    state = t.mark_sent(make_state(DUE), STANDARD.step("preventive"), Channel.EMAIL, local(date(2026, 11, 28)), {})
+    state = t.mark_sent(
+        make_state(DUE), STANDARD.step("preventive"), Channel.EMAIL, local(date(2026, 11, 28)), {}
+    )
     now = local(DUE + timedelta(days=11))
     decision = next_action(STANDARD, state, now)
     assert decision.action == SendMessage(
@@ -93,9 +95,25 @@ def test_a_rejected_channel_falls_back_to_the_next_and_then_gives_up():
     step = STANDARD.step("overdue_3")
     now = local(DUE + timedelta(days=3))
     state = make_state(DUE, channels=frozenset({Channel.WHATSAPP, Channel.SMS}))
-    state = t.mark_channel_failed(state, step, Channel.WHATSAPP, now, code="twilio_63016", reason="outside window", address_invalid=False)
+    state = t.mark_channel_failed(
+        state,
+        step,
+        Channel.WHATSAPP,
+        now,
+        code="twilio_63016",
+        reason="outside window",
+        address_invalid=False,
+    )
     assert next_action(STANDARD, state, now).action.channel is Channel.SMS
-    state = t.mark_channel_failed(state, step, Channel.SMS, now, code="twilio_21211", reason="invalid number", address_invalid=True)
+    state = t.mark_channel_failed(
+        state,
+        step,
+        Channel.SMS,
+        now,
+        code="twilio_21211",
+        reason="invalid number",
+        address_invalid=True,
+    )
     action = next_action(STANDARD, state, now).action
     assert isinstance(action, GiveUpStep) and "sms: invalid number" in action.reason
     # The invalid number is not tried again by later steps; WhatsApp only failed for that step.
@@ -109,7 +127,9 @@ def test_a_partial_payment_keeps_the_schedule_and_lowers_the_amount():
     state = pay(make_state(DUE), 250_000, now)
     assert state.amount_due == Decimal(1_000_000)
     decision = next_action(STANDARD, state, now)
-    assert decision.action == SendMessage(STANDARD.step("overdue_3"), Channel.WHATSAPP, ("preventive", "due_day"))
+    assert decision.action == SendMessage(
+        STANDARD.step("overdue_3"), Channel.WHATSAPP, ("preventive", "due_day")
+    )
 
 
 def test_a_dispute_stops_contact_until_rejected_and_cancels_when_upheld():
@@ -137,7 +157,9 @@ def test_negotiation_escalates_to_handoff_when_its_sla_lapses():
     assert decision.action == SendMessage(STANDARD.step("final_notice"), Channel.EMAIL)
     state = t.mark_sent(state, STANDARD.step("final_notice"), Channel.EMAIL, decision.at, {})
     decision = next_action(STANDARD, state, decision.at)
-    assert decision.action == ExpireTask(f"T-F-1001-collector_call-1") and decision.at == opened + timedelta(days=5)
+    assert decision.action == ExpireTask(
+        "T-F-1001-collector_call-1"
+    ) and decision.at == opened + timedelta(days=5)
     state = t.expire_task(state, decision.at)
     handoff = next_action(STANDARD, state, decision.at)
     assert handoff.action == HandOff(STANDARD.step("agency"), "task SLA lapsed")
@@ -150,8 +172,12 @@ def test_refused_hands_off_at_once():
     now = local(DUE + timedelta(days=15))
     state = _negotiating(now)
     task_id = state.negotiation.task.id
-    state = t.complete_task(state, STANDARD, t.TaskCompletion(task_id=task_id, outcome=TaskOutcome.REFUSED), now)
-    assert next_action(STANDARD, state, now) .action == HandOff(STANDARD.step("agency"), "refused to pay")
+    state = t.complete_task(
+        state, STANDARD, t.TaskCompletion(task_id=task_id, outcome=TaskOutcome.REFUSED), now
+    )
+    assert next_action(STANDARD, state, now).action == HandOff(
+        STANDARD.step("agency"), "refused to pay"
+    )
 
 
 def test_no_contact_retries_next_day_until_attempts_run_out():
@@ -160,7 +186,9 @@ def test_no_contact_retries_next_day_until_attempts_run_out():
     for attempt in range(1, 4):
         task_id = state.negotiation.task.id
         assert task_id.endswith(f"-{attempt}")
-        state = t.complete_task(state, STANDARD, t.TaskCompletion(task_id=task_id, outcome=TaskOutcome.NO_CONTACT), now)
+        state = t.complete_task(
+            state, STANDARD, t.TaskCompletion(task_id=task_id, outcome=TaskOutcome.NO_CONTACT), now
+        )
         decision = next_action(STANDARD, state, now)
         if attempt < 3:
             assert decision.action == OpenNegotiationTask(STANDARD.step("collector_call"))
@@ -174,8 +202,10 @@ def test_a_promise_pauses_contact_until_its_date_and_a_broken_one_resumes_firmly
     now = local(DUE + timedelta(days=15))
     state = _negotiating(now)
     promise = t.TaskCompletion(
-        task_id=state.negotiation.task.id, outcome=TaskOutcome.PROMISE_TO_PAY,
-        promised_date=DUE + timedelta(days=20), amount=Decimal(1_250_000),
+        task_id=state.negotiation.task.id,
+        outcome=TaskOutcome.PROMISE_TO_PAY,
+        promised_date=DUE + timedelta(days=20),
+        amount=Decimal(1_250_000),
     )
     state = t.complete_task(state, STANDARD, promise, now)
     decision = next_action(STANDARD, state, now)
@@ -191,9 +221,16 @@ def test_a_promise_pauses_contact_until_its_date_and_a_broken_one_resumes_firmly
 def test_a_kept_promise_closes_the_invoice_when_paid_in_full():
     now = local(DUE + timedelta(days=15))
     state = _negotiating(now)
-    state = t.complete_task(state, STANDARD, t.TaskCompletion(
-        task_id=state.negotiation.task.id, outcome=TaskOutcome.PROMISE_TO_PAY,
-        promised_date=DUE + timedelta(days=20)), now)
+    state = t.complete_task(
+        state,
+        STANDARD,
+        t.TaskCompletion(
+            task_id=state.negotiation.task.id,
+            outcome=TaskOutcome.PROMISE_TO_PAY,
+            promised_date=DUE + timedelta(days=20),
+        ),
+        now,
+    )
     state = pay(state, 1_250_000, now + timedelta(days=2))
     assert next_action(STANDARD, state, now + timedelta(days=2)).action == Close("paid")
 
@@ -204,7 +241,14 @@ def test_a_kept_promise_closes_the_invoice_when_paid_in_full():
         (dict(task_id="T-nope", outcome=TaskOutcome.REFUSED), "unknown task"),
         (dict(outcome=TaskOutcome.PROMISE_TO_PAY), "needs promised_date"),
         (dict(outcome=TaskOutcome.PROMISE_TO_PAY, promised_date=DUE), "must be between"),
-        (dict(outcome=TaskOutcome.PROMISE_TO_PAY, promised_date=DUE + timedelta(days=20), amount=Decimal(9_999_999)), "more than"),
+        (
+            dict(
+                outcome=TaskOutcome.PROMISE_TO_PAY,
+                promised_date=DUE + timedelta(days=20),
+                amount=Decimal(9_999_999),
+            ),
+            "more than",
+        ),
         (dict(outcome=TaskOutcome.NO_CONTACT, promised_date=DUE + timedelta(days=20)), "only for"),
     ],
 )

@@ -18,7 +18,14 @@ from tests.factories import make_state
 from tests.simulation import simulate
 
 POLICIES = list(all_policies().values())
-ZONES = ["America/Santiago", "America/Mexico_City", "America/Bogota", "America/Lima", "America/New_York", "Europe/Madrid"]
+ZONES = [
+    "America/Santiago",
+    "America/Mexico_City",
+    "America/Bogota",
+    "America/Lima",
+    "America/New_York",
+    "Europe/Madrid",
+]
 
 policies = st.sampled_from(POLICIES)
 zones = st.sampled_from(ZONES)
@@ -44,7 +51,9 @@ def contacts(executed):
 
 @settings(max_examples=150, deadline=None)
 @given(policies, zones, due_dates, channel_sets, amounts, st.integers(-60 * 24, 90 * 24))
-def test_after_full_payment_no_action_is_ever_scheduled(policy, zone, due_on, channels, amount, pay_at_hours):
+def test_after_full_payment_no_action_is_ever_scheduled(
+    policy, zone, due_on, channels, amount, pay_at_hours
+):
     state = make_state(due_on, amount=Decimal(amount), timezone=zone, channels=channels)
     start = start_of(due_on, -45 * 24)
     paid_at = start_of(due_on, pay_at_hours)
@@ -66,7 +75,10 @@ def test_actions_come_in_non_decreasing_time_order(policy, zone, due_on, channel
 
 @settings(max_examples=150, deadline=None)
 @given(
-    policies, zones, due_dates, amounts,
+    policies,
+    zones,
+    due_dates,
+    amounts,
     st.lists(st.tuples(st.integers(-40 * 24, 60 * 24), st.integers(1, 99)), min_size=1, max_size=4),
 )
 def test_a_partial_payment_never_skips_a_stage(policy, zone, due_on, amount, payments):
@@ -74,7 +86,10 @@ def test_a_partial_payment_never_skips_a_stage(policy, zone, due_on, amount, pay
     state = make_state(due_on, amount=total, timezone=zone)
     start = start_of(due_on, -45 * 24)
     # Each payment is a small share, and all together stay below the total.
-    shares = [(hours, (total * pct / 100 / (len(payments) + 1)).quantize(Decimal(1))) for hours, pct in payments]
+    shares = [
+        (hours, (total * pct / 100 / (len(payments) + 1)).quantize(Decimal(1)))
+        for hours, pct in payments
+    ]
     plan = [(start_of(due_on, h), paying(a, f"P-{i}")) for i, (h, a) in enumerate(shares) if a > 0]
     unpaid, executed_unpaid = simulate(policy, state, start)
     partly, executed_partly = simulate(policy, state, start, plan)
@@ -86,12 +101,23 @@ def test_a_partial_payment_never_skips_a_stage(policy, zone, due_on, amount, pay
 
 
 @settings(max_examples=150, deadline=None)
-@given(policies, zones, due_dates, st.integers(-40 * 24, 40 * 24), st.integers(1, 60 * 24), st.booleans())
-def test_a_dispute_stops_contacts_until_resolved(policy, zone, due_on, open_hours, length_hours, upheld):
+@given(
+    policies,
+    zones,
+    due_dates,
+    st.integers(-40 * 24, 40 * 24),
+    st.integers(1, 60 * 24),
+    st.booleans(),
+)
+def test_a_dispute_stops_contacts_until_resolved(
+    policy, zone, due_on, open_hours, length_hours, upheld
+):
     state = make_state(due_on, timezone=zone)
     opened, resolved = start_of(due_on, open_hours), start_of(due_on, open_hours + length_hours)
     _, executed = simulate(
-        policy, state, start_of(due_on, -45 * 24),
+        policy,
+        state,
+        start_of(due_on, -45 * 24),
         [
             (opened, lambda s, now: t.open_dispute(s, "wrong amount", now)),
             (resolved, lambda s, now: t.resolve_dispute(s, upheld, now, "reviewed")),
@@ -105,7 +131,9 @@ def test_a_dispute_stops_contacts_until_resolved(policy, zone, due_on, open_hour
 
 @settings(max_examples=200, deadline=None)
 @given(policies, zones, due_dates, channel_sets, st.integers(-30 * 24, 90 * 24))
-def test_an_invoice_entering_late_starts_at_the_step_that_fits_now(policy, zone, due_on, channels, enter_hours):
+def test_an_invoice_entering_late_starts_at_the_step_that_fits_now(
+    policy, zone, due_on, channels, enter_hours
+):
     state = make_state(due_on, timezone=zone, channels=channels)
     now = start_of(due_on, enter_hours)
     final, executed = simulate(policy, state, now)

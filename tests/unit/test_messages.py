@@ -28,7 +28,7 @@ from dunning_policies.messages import (
     template_exists,
 )
 
-SMS_OPT_OUT = {"es": "Responde BAJA para no recibir más SMS.", "en": "Reply STOP to opt out."}
+SMS_OPT_OUT = {"es": "Responda BAJA para no recibir más SMS.", "en": "Reply STOP to opt out."}
 # Days from the due date at which each template is normally sent.
 TYPICAL_DAYS = {
     "before_due": -3,

@@ -1,27 +1,43 @@
-"""A worker with the real activities on a SQLite ledger, delivering to recording senders."""
+"""A worker with the real activities on a ledger (a tmp SQLite file, or any migrated URL such as
+a PostgreSQL schema), delivering to recording senders; plus the clock and ledger helpers the
+scenario tests share."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
 from activities.channels.base import ChannelSender, OutboundMessage
 from activities.channels.console import ConsoleSender
-from api.invoicing import CustomerDetails, NewInvoice, issue_invoice
+from api.invoicing import (
+    CustomerDetails,
+    NewInvoice,
+    RecordedPayment,
+    issue_invoice,
+    record_payment,
+)
 from config.settings import Settings
 from dunning_policies.language import Channel
-from ledger.db import create_ledger_engine, make_session_factory
+from ledger.db import create_ledger_engine, make_session_factory, unit_of_work
+from ledger.repositories.interactions import InteractionRepository
+from ledger.repositories.outbox import OutboxRepository
 from tests.ledger_support import sqlite_url
 from worker import build_worker
+from workflows.invoice import InvoiceDunningWorkflow
+
+SANTIAGO = ZoneInfo("America/Santiago")
 
 
 @dataclass
@@ -43,6 +59,7 @@ class Harness:
     sessions: sessionmaker[Session]
     settings: Settings
     senders: dict[Channel, ChannelSender]
+    started: list[str] = field(default_factory=list)
 
     async def issue(
         self,
@@ -56,16 +73,99 @@ class Harness:
         customer: CustomerDetails | None = None,
     ) -> str:
         details = customer or CustomerDetails(
-            id="C-7", name="Ferretería Los Andes SpA", country="CL",
-            timezone="America/Santiago", locale="es_CL", email="pagos@losandes.cl",
-            phone="+56912345678", whatsapp="+56912345678", segment=segment,
+            id="C-7",
+            name="Ferretería Los Andes SpA",
+            country="CL",
+            timezone="America/Santiago",
+            locale="es_CL",
+            email="pagos@losandes.cl",
+            phone="+56912345678",
+            whatsapp="+56912345678",
+            segment=segment,
         )
         issued = await issue_invoice(
-            self.client, self.sessions, self.settings.task_queue,
+            self.client,
+            self.sessions,
+            self.settings.task_queue,
             NewInvoice(number, details.id, Decimal(amount), currency, issued_on, due_on),
             details,
         )
+        self.started.append(issued.workflow_id)
         return issued.workflow_id
+
+    def handle(self, workflow_id: str) -> WorkflowHandle[InvoiceDunningWorkflow, object]:
+        return self.client.get_workflow_handle(workflow_id)
+
+    async def pay(
+        self, number: str, amount: str, paid_at: datetime, reference: str | None = None
+    ) -> RecordedPayment:
+        """The ERP's way in: the ledger row first, then the workflow's signal."""
+        return await record_payment(
+            self.client,
+            self.sessions,
+            number,
+            Decimal(amount),
+            paid_at=paid_at,
+            reference=reference,
+        )
+
+    def outbox(self, number: str) -> list[tuple[str, str, str, str]]:
+        """(step, channel, template, status) of every outbox row of the invoice, in order."""
+        with unit_of_work(self.sessions) as session:
+            rows = OutboxRepository.from_session(session).list_messages(invoice_number=number)
+            return [(m.step_id, m.channel, m.template, m.status) for m in rows]
+
+    def bitacora(self, number: str) -> list[Line]:
+        """Every bitácora line of the invoice, in order."""
+        with unit_of_work(self.sessions) as session:
+            rows = InteractionRepository.from_session(session).list_for_invoice(number)
+            return [Line(i.occurred_at, i.kind, i.step_id, i.channel, dict(i.detail)) for i in rows]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One bitácora line, detached from its session."""
+
+    at: datetime
+    kind: str
+    step_id: str | None
+    channel: str | None
+    detail: dict[str, object]
+
+
+# --- the clock: every date is computed from the test server's "now", in the customer's zone ---
+
+
+async def today_in_santiago(env: WorkflowEnvironment) -> date:
+    return (await env.get_current_time()).astimezone(SANTIAGO).date()
+
+
+def next_tuesday_after(day: date, at_least_days: int) -> date:
+    """A Tuesday due date: no step of the standard policy then falls on a Sunday."""
+    candidate = day + timedelta(days=at_least_days)
+    return candidate + timedelta(days=(1 - candidate.weekday()) % 7)
+
+
+def at_local(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=SANTIAGO)
+
+
+async def until(env: WorkflowEnvironment, check: Callable[[], bool], *, tries: int = 50) -> None:
+    """Wait for an activity's write (the ledger follows the workflow asynchronously), moving
+    the clock one second at a time; fails after ``tries`` seconds of server time."""
+    for _ in range(tries):
+        if check():
+            return
+        await env.sleep(timedelta(seconds=1))
+    assert check(), f"still not true after {tries} s of server time"
+
+
+async def sleep_until(env: WorkflowEnvironment, moment: datetime) -> datetime:
+    """Skip the test server's clock to ``moment`` (every timer before it fires on the way)."""
+    now = await env.get_current_time()
+    assert moment > now, f"{moment} is already past ({now})"
+    await env.sleep(moment - now)
+    return await env.get_current_time()
 
 
 def recording_senders() -> dict[Channel, ChannelSender]:
@@ -74,15 +174,36 @@ def recording_senders() -> dict[Channel, ChannelSender]:
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, tmp_path: Path, senders: dict[Channel, ChannelSender] | None = None
+    client: Client,
+    tmp_path: Path,
+    senders: dict[Channel, ChannelSender] | None = None,
+    *,
+    ledger_url: str | None = None,
 ) -> AsyncIterator[Harness]:
+    """``ledger_url`` must point at a migrated ledger; without one, a fresh SQLite file."""
     settings = Settings(
         task_queue=f"dunning-{uuid.uuid4().hex[:8]}", data_dir=tmp_path, activity_threads=8
     )
-    engine = create_ledger_engine(sqlite_url(tmp_path))
+    engine = create_ledger_engine(ledger_url or sqlite_url(tmp_path))
     sessions = make_session_factory(engine)
     senders = senders or recording_senders()
+    harness = Harness(client, sessions, settings, senders)
     with ThreadPoolExecutor(max_workers=8) as executor:
-        async with build_worker(client, settings, sessions, senders, executor):
-            yield Harness(client, sessions, settings, senders)
+        try:
+            async with build_worker(client, settings, sessions, senders, executor):
+                yield harness
+        finally:
+            await _end_leftovers(harness)
     engine.dispose()
+
+
+async def _end_leftovers(harness: Harness) -> None:
+    """Terminate this worker's workflows that are still running. On the session-wide
+    time-skipping server, a workflow whose timer fires after its worker has gone leaves a
+    workflow task nobody polls, and that blocks time skipping for every later test (the next
+    ``env.sleep`` times out)."""
+    for workflow_id in harness.started:
+        try:
+            await harness.handle(workflow_id).terminate(reason="test over")
+        except RPCError:
+            pass  # already closed (paid, cancelled)

@@ -13,8 +13,8 @@ from ledger.repositories.handoffs import HandoffRepository
 from ledger.repositories.interactions import InteractionRepository
 from ledger.repositories.outbox import OutboxRepository
 from ledger.repositories.tasks import TaskRepository
-from workflows.invoice import InvoiceDunningWorkflow
 from tests.workflows.harness import running_worker
+from workflows.invoice import InvoiceDunningWorkflow
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -32,23 +32,32 @@ def at_local(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=SANTIAGO)
 
 
-async def test_an_unpaid_invoice_follows_the_standard_policy_to_the_agency(time_skipping_env, tmp_path):
+async def test_an_unpaid_invoice_follows_the_standard_policy_to_the_agency(
+    time_skipping_env, tmp_path
+):
     env = time_skipping_env
     today = await today_in_santiago(env)
     due = next_tuesday_after(today, 10)
     async with running_worker(env.client, tmp_path) as harness:
         workflow_id = await harness.issue("F-1001", due, issued_on=today)
         await env.sleep(timedelta(days=(due - today).days + 25))
-        status = await env.client.get_workflow_handle(workflow_id).query(InvoiceDunningWorkflow.status)
+        status = await env.client.get_workflow_handle(workflow_id).query(
+            InvoiceDunningWorkflow.status
+        )
 
         with unit_of_work(harness.sessions) as session:
             outbox = [
                 (m.step_id, m.channel, m.template, _minute(m.scheduled_local), m.status)
-                for m in OutboxRepository.from_session(session).list_messages(invoice_number="F-1001")
+                for m in OutboxRepository.from_session(session).list_messages(
+                    invoice_number="F-1001"
+                )
             ]
             tasks = TaskRepository.from_session(session).list_tasks()
             handoffs = HandoffRepository.from_session(session).list_handoffs()
-            bitacora = [i.kind for i in InteractionRepository.from_session(session).list_for_invoice("F-1001")]
+            bitacora = [
+                i.kind
+                for i in InteractionRepository.from_session(session).list_for_invoice("F-1001")
+            ]
 
     assert outbox == [
         ("preventive", "email", "before_due", at_local(due - timedelta(days=3)), "sent"),
@@ -66,8 +75,15 @@ async def test_an_unpaid_invoice_follows_the_standard_policy_to_the_agency(time_
     assert _on_time(handoffs[0].created_at, at_local(due + timedelta(days=20)))
     assert status.stage == "handoff"
     assert [e.kind for e in status.timeline] == [
-        "issued", "message_sent", "message_sent", "message_sent", "message_sent",
-        "task_opened", "message_sent", "task_expired", "handed_off",
+        "issued",
+        "message_sent",
+        "message_sent",
+        "message_sent",
+        "message_sent",
+        "task_opened",
+        "message_sent",
+        "task_expired",
+        "handed_off",
     ]
     assert bitacora == [e.kind for e in status.timeline]
     # Each message went out at the planned instant, in the customer's time zone.

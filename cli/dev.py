@@ -1,0 +1,62 @@
+"""``dunning dev``: the whole product on one machine — Temporal dev server, worker, SQLite
+ledger, console channel — until Ctrl-C. ``--demo`` loads the sample book."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from rich.panel import Panel
+
+from api.invoice_csv import import_invoices
+from cli.embedded_temporal import EmbeddedTemporal
+from cli.runtime import Runtime, console
+from cli.sample_book import sample_book
+from worker import build_worker
+
+
+async def serve(rt: Runtime, demo: bool) -> None:
+    settings = rt.settings
+    server = EmbeddedTemporal(settings)
+    server.start()
+    try:
+        client = await server.wait_until_ready()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with build_worker(client, settings, rt.sessions):
+            if demo:
+                today = datetime.now(ZoneInfo("America/Santiago")).date()
+                # The demo shows messages at any hour; real invoices respect contact windows.
+                report = await import_invoices(
+                    client,
+                    rt.sessions,
+                    settings.task_queue,
+                    sample_book(settings.data_dir, today),
+                    respect_contact_window=False,
+                )
+                console.print(
+                    f"Sample book: {len(report.imported)} invoices issued, "
+                    f"{len(report.unchanged)} already running, {len(report.rejected)} rejected."
+                )
+            console.print(
+                Panel.fit(
+                    f"Temporal UI   {server.ui_url}\n"
+                    f"Temporal      {settings.temporal_address} "
+                    f"(history in {settings.data_dir}/temporal.db)\n"
+                    f"Ledger        {settings.ledger_url}\n"
+                    "Try           dunning outbox · dunning tasks --open · "
+                    "dunning status F-20010\n"
+                    "              dunning pay --invoice F-20010 --amount 1000\n"
+                    "              dunning policies preview standard --due 2026-12-01\n"
+                    "Stop          Ctrl-C (run it again to resume where it stopped)",
+                    title="dunning dev is running",
+                )
+            )
+            await stop.wait()
+            console.print("Stopping…")
+    finally:
+        server.stop()

@@ -1,0 +1,69 @@
+"""What every command needs: settings, logging, a migrated ledger, a Temporal client."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from api.temporal import connect
+from config.logging import configure_logging
+from config.settings import Settings, get_settings
+from ledger.db import create_ledger_engine, make_session_factory, upgrade_to_head
+
+T = TypeVar("T")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        upgrade_to_head(self.settings.ledger_url)
+        return make_session_factory(create_ledger_engine(self.settings.ledger_url))
+
+    async def client(self) -> Client:
+        try:
+            return await connect(self.settings)
+        except RuntimeError as error:
+            fail(
+                f"cannot reach Temporal at {self.settings.temporal_address} ({error}). "
+                "Is `dunning dev` running?"
+            )
+
+
+def runtime() -> Runtime:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return Runtime(settings)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def run(coroutine_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    import asyncio
+
+    try:
+        return asyncio.run(coroutine_factory())
+    except RPCError as error:
+        fail(f"Temporal said: {error.message}")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

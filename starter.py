@@ -1,0 +1,61 @@
+"""The command line: ``python starter.py …`` or the installed ``dunning`` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from cli import invoices, policies, tasks
+from cli.runtime import runtime
+
+app = typer.Typer(
+    help="Collections (cobranza) on durable workflows.", no_args_is_help=True, add_completion=False
+)
+app.command()(invoices.issue)
+app.command("import")(invoices.import_csv)
+app.command()(invoices.pay)
+app.command()(invoices.status)
+app.command()(invoices.outbox)
+app.command("tasks")(tasks.list_tasks)
+app.add_typer(tasks.app, name="task")
+app.add_typer(policies.app, name="policies")
+
+
+@app.command()
+def dev(
+    demo: Annotated[bool, typer.Option("--demo", help="Load the sample book of invoices.")] = False,
+) -> None:
+    """Run everything here: Temporal dev server, worker, SQLite ledger, console channel."""
+    import asyncio
+
+    from cli.dev import serve
+
+    asyncio.run(serve(runtime(), demo))
+    _exit_cleanly()
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker against the Temporal address in settings (same as `python worker.py`)."""
+    import worker as worker_module
+
+    worker_module.main()
+
+
+def _exit_cleanly() -> None:
+    # The Temporal core runtime can abort the interpreter at exit after a correct run
+    # (sdk-python #300); everything is flushed and stopped by now, so leave deliberately.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
