@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -56,6 +57,7 @@ async def serve(rt: Runtime, demo: bool) -> None:
                     title="dunning dev is running",
                 )
             )
+            sys.stdout.flush()
             await stop.wait()
             console.print("Stopping…")
     finally:

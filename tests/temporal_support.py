@@ -9,8 +9,14 @@ from pathlib import Path
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
 
 from config.settings import SEARCH_ATTRIBUTES
+
+SEARCH_ATTRIBUTE_KEYS = [
+    SearchAttributeKey.for_keyword(name) if kind == "Keyword" else SearchAttributeKey.for_int(name)
+    for name, kind in SEARCH_ATTRIBUTES.items()
+]
 
 _TYPES = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,

@@ -36,6 +36,7 @@ from ledger.repositories.outbox import OutboxRepository
 from tests.ledger_support import sqlite_url
 from worker import build_worker
 from workflows.invoice import InvoiceDunningWorkflow
+from workflows.messages import InvoiceOutcome
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -93,8 +94,9 @@ class Harness:
         self.started.append(issued.workflow_id)
         return issued.workflow_id
 
-    def handle(self, workflow_id: str) -> WorkflowHandle[InvoiceDunningWorkflow, object]:
-        return self.client.get_workflow_handle(workflow_id)
+    def handle(self, workflow_id: str) -> WorkflowHandle[InvoiceDunningWorkflow, InvoiceOutcome]:
+        """A typed handle: ``await handle.result()`` is an ``InvoiceOutcome``."""
+        return self.client.get_workflow_handle_for(InvoiceDunningWorkflow.run, workflow_id)
 
     async def pay(
         self, number: str, amount: str, paid_at: datetime, reference: str | None = None
@@ -150,14 +152,16 @@ def at_local(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=SANTIAGO)
 
 
-async def until(env: WorkflowEnvironment, check: Callable[[], bool], *, tries: int = 50) -> None:
+async def until(
+    env: WorkflowEnvironment, check: Callable[[], bool], what: str = "", *, tries: int = 50
+) -> None:
     """Wait for an activity's write (the ledger follows the workflow asynchronously), moving
     the clock one second at a time; fails after ``tries`` seconds of server time."""
     for _ in range(tries):
         if check():
             return
         await env.sleep(timedelta(seconds=1))
-    assert check(), f"still not true after {tries} s of server time"
+    assert check(), f"{what or 'condition'}: still not true after {tries} s of server time"
 
 
 async def sleep_until(env: WorkflowEnvironment, moment: datetime) -> datetime:

@@ -1,0 +1,620 @@
+"""Benchmark: N full unpaid lifecycles of the standard policy vs a bare workflow of the same shape.
+
+Run from the repository root (the worker sandbox must import ``bench.bare_workflow``)::
+
+    .venv/bin/python -m bench.lifecycle [--invoices N] [--json]
+
+Both halves run on one Temporal time-skipping server (the ``temporal-test-server`` binary in
+the virtualenv, never downloaded), in one Python process, with the pydantic data converter:
+
+1. calibration: one real lifecycle; its history gives the number of durable timers and
+   activity calls a lifecycle performs (and when its timers fire);
+2. baseline: N ``BareLifecycleWorkflow`` with exactly that many timers and no-op activities;
+3. ours: N ``InvoiceDunningWorkflow`` with the real activities on a fresh SQLite ledger and
+   console senders that write nothing.
+
+Each batch is started with automatic time skipping disabled, then the clock is moved with
+``env.sleep`` past the last step, and the wall time is taken from the first start until every
+lifecycle is done (ours: every invoice has stage ``handoff`` in the ledger; baseline: every
+no-op activity has run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+import temporalio
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.channels.base import ChannelSender
+from activities.channels.console import ConsoleSender
+from api.invoicing import CustomerDetails, NewInvoice, issue_invoice
+from bench.bare_workflow import (
+    NOOP_ACTIVITY,
+    BareLifecycleInput,
+    BareLifecycleWorkflow,
+    BareStep,
+)
+from bench.sampler import CpuSampler
+from config.logging import configure_logging
+from config.settings import Settings
+from dunning_policies.language import Channel
+from ledger.db import create_ledger_engine, make_session_factory, upgrade_to_head
+from tests.temporal_support import binary, register_search_attributes
+from worker import build_worker
+
+SANTIAGO = ZoneInfo("America/Santiago")
+RESULTS = Path(__file__).resolve().parent / "results" / "lifecycle.json"
+GOAL = 1.5
+POLL_SECONDS = 0.2
+
+
+# --- what one lifecycle does, from its history ---
+
+
+@dataclass
+class Shape:
+    timers: int
+    activities: int
+    activity_types: dict[str, int]
+    workflow_tasks: int
+    search_attribute_upserts: int
+    history_events: int
+    timer_offsets: list[float] = field(default_factory=list)
+    """Seconds from the workflow's start to each timer's fire time."""
+    steps: list[str] = field(default_factory=list)
+    """``activity`` / ``timer`` in the order the workflow scheduled them."""
+
+
+def shape_of(history: WorkflowHistory) -> Shape:
+    counts: Counter[int] = Counter()
+    types: Counter[str] = Counter()
+    offsets: list[float] = []
+    steps: list[str] = []
+    started_at: datetime | None = None
+    for event in history.events:
+        counts[event.event_type] += 1
+        at = event.event_time.ToDatetime()
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            started_at = at
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            types[event.activity_task_scheduled_event_attributes.activity_type.name] += 1
+            steps.append("activity")
+        elif event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+            assert started_at is not None
+            timeout = event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+            offsets.append((at + timeout - started_at).total_seconds())
+            steps.append("timer")
+    return Shape(
+        timers=counts[EventType.EVENT_TYPE_TIMER_STARTED],
+        activities=counts[EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED],
+        activity_types=dict(types),
+        workflow_tasks=counts[EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED],
+        search_attribute_upserts=counts[EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES],
+        history_events=len(history.events),
+        timer_offsets=offsets,
+        steps=steps,
+    )
+
+
+# --- the product side ---
+
+
+def silent_senders() -> dict[Channel, ChannelSender]:
+    return {channel: ConsoleSender(write=lambda _: None) for channel in Channel}
+
+
+def fresh_ledger(directory: Path, name: str) -> tuple[Path, sessionmaker[Session]]:
+    path = directory / name
+    url = f"sqlite:///{path.as_posix()}"
+    upgrade_to_head(url)
+    return path, make_session_factory(create_ledger_engine(url))
+
+
+def customer(i: int) -> CustomerDetails:
+    return CustomerDetails(
+        id=f"C-{i:06d}", name=f"Ferretería Los Andes {i} SpA", country="CL",
+        timezone="America/Santiago", locale="es_CL", email=f"pagos{i}@losandes.cl",
+        phone="+56912345678", whatsapp="+56912345678", segment="standard",
+    )  # fmt: skip
+
+
+def due_date_for(today: date) -> date:
+    """A Tuesday at least ten days out, like the lifecycle test: every step lands on a weekday."""
+    candidate = today + timedelta(days=10)
+    return candidate + timedelta(days=(1 - candidate.weekday()) % 7)
+
+
+async def today_in_santiago(env: WorkflowEnvironment) -> date:
+    return (await env.get_current_time()).astimezone(SANTIAGO).date()
+
+
+def handoff_count(ledger: Path) -> int:
+    """Read-only and outside the product's engine: its BEGIN IMMEDIATE would take the write lock."""
+    with sqlite3.connect(f"file:{ledger.as_posix()}?mode=ro", uri=True) as connection:
+        (count,) = connection.execute(
+            "SELECT count(*) FROM invoices WHERE stage = 'handoff'"
+        ).fetchone()
+    connection.close()
+    return int(count)
+
+
+def ours_worker(
+    client: Client, sessions: sessionmaker[Session], threads: int, executor: ThreadPoolExecutor
+) -> tuple[Worker, Settings]:
+    settings = Settings(task_queue=f"bench-ours-{uuid.uuid4().hex[:8]}", activity_threads=threads)
+    return build_worker(client, settings, sessions, silent_senders(), executor), settings
+
+
+async def start_ours(
+    env: WorkflowEnvironment,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    numbers: Iterable[tuple[int, str]],
+    due: date,
+    today: date,
+    via: str,
+) -> list[str]:
+    if via == "issue_invoice":
+
+        async def one(i: int, number: str) -> str:
+            issued = await issue_invoice(
+                env.client, sessions, settings.task_queue,
+                NewInvoice(number, customer(i).id, Decimal("1250000"), "CLP", today, due),
+                customer(i),
+            )  # fmt: skip
+            return issued.workflow_id
+
+        return await gather_limited([lambda i=i, n=n: one(i, n) for i, n in numbers])
+    return await start_ours_directly(env, sessions, settings, list(numbers), due, today)
+
+
+async def start_ours_directly(
+    env: WorkflowEnvironment,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    numbers: list[tuple[int, str]],
+    due: date,
+    today: date,
+) -> list[str]:
+    """The same input issue_invoice sends, with the ledger rows written by issue_invoice itself
+    against a client that never starts anything; then only the starts run concurrently."""
+    from api import invoicing
+
+    captured: list[tuple[Any, dict[str, Any]]] = []
+
+    class _Recorder:
+        async def start_workflow(self, _run: Any, arg: Any, **kwargs: Any) -> None:
+            captured.append((arg, kwargs))
+
+    for i, number in numbers:
+        await invoicing.issue_invoice(
+            _Recorder(),  # type: ignore[arg-type]
+            sessions, settings.task_queue,
+            NewInvoice(number, customer(i).id, Decimal("1250000"), "CLP", today, due),
+            customer(i),
+        )  # fmt: skip
+    from workflows.invoice import InvoiceDunningWorkflow
+
+    async def one(arg: Any, kwargs: dict[str, Any]) -> str:
+        handle = await env.client.start_workflow(InvoiceDunningWorkflow.run, arg, **kwargs)
+        return handle.id
+
+    return await gather_limited([lambda a=a, k=k: one(a, k) for a, k in captured])
+
+
+async def gather_limited(jobs: list[Callable[[], Awaitable[str]]], limit: int = 32) -> list[str]:
+    gate = asyncio.Semaphore(limit)
+
+    async def run(job: Callable[[], Awaitable[str]]) -> str:
+        async with gate:
+            return await job()
+
+    return await asyncio.gather(*(run(job) for job in jobs))
+
+
+def activity_pool(threads: int) -> ThreadPoolExecutor:
+    """The activity executor of either worker (named, so --profile can tell its threads apart)."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bench-activity")
+
+
+# --- the baseline side ---
+
+
+class CountingNoop:
+    """The no-op activity, counting its runs so the bench knows when a batch is done."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    @activity.defn(name=NOOP_ACTIVITY)
+    def noop(self, key: str) -> None:
+        del key
+        with self._lock:
+            self.calls += 1
+
+
+def bare_worker(
+    client: Client, counter: CountingNoop, threads: int, executor: ThreadPoolExecutor
+) -> Worker:
+    # The same knobs build_worker gives the product's worker; everything else default for both.
+    return Worker(
+        client,
+        task_queue=f"bench-bare-{uuid.uuid4().hex[:8]}",
+        workflows=[BareLifecycleWorkflow],
+        activities=[counter.noop],
+        activity_executor=executor,
+        max_concurrent_activities=threads,
+    )
+
+
+def bare_input(key: str, shape: Shape, anchor: datetime) -> BareLifecycleInput:
+    offsets = iter(shape.timer_offsets)
+    return BareLifecycleInput(
+        key=key,
+        steps=tuple(
+            BareStep(kind="timer", fire_at=anchor + timedelta(seconds=next(offsets)))
+            if kind == "timer"
+            else BareStep(kind="activity")
+            for kind in shape.steps
+        ),
+    )
+
+
+# --- measuring ---
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def server_cpu_seconds() -> float:
+    """CPU time of this process's children (the test server), from /proc; 0 where there is none."""
+    total = 0.0
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == me:  # ppid
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+    return total
+
+
+@dataclass
+class CpuClock:
+    python: float = field(default_factory=time.process_time)
+    server: float = field(default_factory=server_cpu_seconds)
+
+    def spent(self) -> tuple[float, float]:
+        return time.process_time() - self.python, server_cpu_seconds() - self.server
+
+
+@dataclass
+class Measurement:
+    name: str
+    invoices: int
+    wall_seconds: float
+    start_seconds: float
+    clock_advance_seconds: float
+    drain_seconds: float
+    python_cpu_seconds: float
+    server_cpu_seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.invoices / self.wall_seconds
+
+
+@contextmanager
+def sampling(enabled: bool, title: str) -> Iterator[None]:
+    """With --profile: sample the Python threads during the batch and print where they were."""
+    if not enabled:
+        yield
+        return
+    with CpuSampler() as sampler:
+        yield
+    print(sampler.table(f"profile of {title}"), file=sys.stderr)
+
+
+async def wait_until(done: Callable[[], bool], limit_seconds: float, what: str) -> None:
+    deadline = time.perf_counter() + limit_seconds
+    while not done():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{what} not done after {limit_seconds:.0f} s")
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def calibrate(env: WorkflowEnvironment, directory: Path, threads: int) -> tuple[Shape, Shape]:
+    """One real lifecycle (its shape), then one bare one (to check it has the same shape)."""
+    ledger, sessions = fresh_ledger(directory, "calibration.db")
+    today = await today_in_santiago(env)
+    due = due_date_for(today)
+    with activity_pool(threads) as executor:
+        worker, settings = ours_worker(env.client, sessions, threads, executor)
+        async with worker:
+            with env.auto_time_skipping_disabled():
+                (workflow_id,) = await start_ours(
+                    env, sessions, settings, [(0, "CAL-0")], due, today, "issue_invoice"
+                )
+                await env.sleep(timedelta(days=(due - today).days + 25))
+                await wait_until(lambda: handoff_count(ledger) == 1, 60, "calibration")
+            history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+    ours = shape_of(history)
+
+    counter = CountingNoop()
+    with activity_pool(threads) as executor:
+        worker = bare_worker(env.client, counter, threads, executor)
+        async with worker:
+            anchor = await env.get_current_time()
+            with env.auto_time_skipping_disabled():
+                handle = await env.client.start_workflow(
+                    BareLifecycleWorkflow.run, bare_input("bare-cal", ours, anchor),
+                    id=f"bare-cal-{uuid.uuid4().hex[:8]}", task_queue=worker.task_queue,
+                )  # fmt: skip
+                await env.sleep(timedelta(seconds=ours.timer_offsets[-1]) + timedelta(days=1))
+            await handle.result()
+            bare = shape_of(await handle.fetch_history())
+    if (bare.timers, bare.activities) != (ours.timers, ours.activities):
+        raise AssertionError(f"baseline shape {bare} differs from ours {ours}")
+    return ours, bare
+
+
+async def measure_baseline(
+    env: WorkflowEnvironment, shape: Shape, invoices: int, threads: int, profile: bool = False
+) -> Measurement:
+    counter = CountingNoop()
+    expected = invoices * shape.activities
+    with activity_pool(threads) as executor:
+        worker = bare_worker(env.client, counter, threads, executor)
+        async with worker:
+            anchor = await env.get_current_time()
+            run = uuid.uuid4().hex[:8]
+            with env.auto_time_skipping_disabled(), sampling(profile, "baseline"):
+                cpu = CpuClock()
+                t0 = time.perf_counter()
+
+                async def one(i: int) -> str:
+                    handle = await env.client.start_workflow(
+                        BareLifecycleWorkflow.run, bare_input(f"bare-{i}", shape, anchor),
+                        id=f"bare-{run}-{i:06d}", task_queue=worker.task_queue,
+                    )  # fmt: skip
+                    return handle.id
+
+                await gather_limited([lambda i=i: one(i) for i in range(invoices)])
+                t1 = time.perf_counter()
+                await env.sleep(timedelta(seconds=shape.timer_offsets[-1]) + timedelta(days=1))
+                t2 = time.perf_counter()
+                await wait_until(lambda: counter.calls >= expected, 1800, "baseline")
+                t3 = time.perf_counter()
+                spent = cpu.spent()
+    return Measurement("baseline (bare)", invoices, t3 - t0, t1 - t0, t2 - t1, t3 - t2, *spent)
+
+
+async def measure_ours(
+    env: WorkflowEnvironment,
+    directory: Path,
+    invoices: int,
+    threads: int,
+    via: str,
+    profile: bool = False,
+) -> Measurement:
+    ledger, sessions = fresh_ledger(directory, "ledger.db")
+    today = await today_in_santiago(env)
+    due = due_date_for(today)
+    numbers = [(i, f"B-{i:06d}") for i in range(1, invoices + 1)]
+    with activity_pool(threads) as executor:
+        worker, settings = ours_worker(env.client, sessions, threads, executor)
+        async with worker:
+            with env.auto_time_skipping_disabled(), sampling(profile, "ours"):
+                cpu = CpuClock()
+                t0 = time.perf_counter()
+                await start_ours(env, sessions, settings, numbers, due, today, via)
+                t1 = time.perf_counter()
+                await env.sleep(timedelta(days=(due - today).days + 25))
+                t2 = time.perf_counter()
+                await wait_until(lambda: handoff_count(ledger) >= invoices, 1800, "ours")
+                t3 = time.perf_counter()
+                spent = cpu.spent()
+    sessions.kw["bind"].dispose()
+    return Measurement(
+        "ours (InvoiceDunning)", invoices, t3 - t0, t1 - t0, t2 - t1, t3 - t2, *spent
+    )
+
+
+# --- reporting ---
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model or platform.processor(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "temporalio": temporalio.__version__,
+        "server": "temporal-test-server (time-skipping), same host",
+    }
+
+
+def report(
+    ours_shape: Shape,
+    bare_shape: Shape,
+    baseline: Measurement,
+    ours: Measurement,
+    via: str,
+    threads: int,
+    host: dict[str, Any],
+) -> dict[str, Any]:
+    ratio = ours.wall_seconds / baseline.wall_seconds
+    print(f"machine: {host['cores']} cores, {host['cpu']}; Python {host['python']}, "
+          f"temporalio {host['temporalio']}; {host['server']}")  # fmt: skip
+    print(
+        f"one lifecycle (from a real run's history): {ours_shape.timers} timers, "
+        f"{ours_shape.activities} activities "
+        + "("
+        + ", ".join(f"{n} {k}" for k, n in sorted(ours_shape.activity_types.items()))
+        + "), "
+        f"{ours_shape.workflow_tasks} workflow tasks, "
+        f"{ours_shape.search_attribute_upserts} search-attribute upserts, "
+        f"{ours_shape.history_events} history events"
+    )
+    print(
+        f"baseline lifecycle (checked from its history): {bare_shape.timers} timers, "
+        f"{bare_shape.activities} no-op activities, {bare_shape.workflow_tasks} workflow tasks, "
+        f"{bare_shape.history_events} history events"
+    )
+    print(f"ours started via: {via}; activity threads: {threads}")
+    print()
+    header = (
+        f"{'':22} {'N':>6} {'wall s':>8} {'wf/s':>8} {'start s':>8} {'advance s':>9}"
+        f" {'drain s':>8} {'py cpu s':>9} {'srv cpu s':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for m in (baseline, ours):
+        print(
+            f"{m.name:22} {m.invoices:>6} {m.wall_seconds:>8.2f} {m.per_second:>8.1f} "
+            f"{m.start_seconds:>8.2f} {m.clock_advance_seconds:>9.2f} {m.drain_seconds:>8.2f}"
+            f" {m.python_cpu_seconds:>9.2f} {m.server_cpu_seconds:>9.2f}"
+        )
+    verdict = "OK" if ratio <= GOAL else "over goal"
+    print()
+    print(f"overhead ratio = ours / baseline = {ratio:.2f}x  (goal <= {GOAL}x: {verdict})")
+    return {
+        "invoices": ours.invoices,
+        "overhead_ratio": round(ratio, 3),
+        "goal": GOAL,
+        "started_via": via,
+        "activity_threads": threads,
+        "machine": host,
+        "lifecycle_shape": {
+            k: v for k, v in asdict(ours_shape).items() if k not in {"steps", "timer_offsets"}
+        },
+        "baseline_shape": {
+            k: v for k, v in asdict(bare_shape).items() if k not in {"steps", "timer_offsets"}
+        },
+        "results": [
+            {**asdict(m), "workflows_per_second": round(m.per_second, 2)} for m in (baseline, ours)
+        ],
+    }
+
+
+def quiet_logging(level: str) -> None:
+    """The product's JSON logging (so its cost is counted), written to /dev/null."""
+    configure_logging(level, "json")
+    sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sink))
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sink)
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        await register_search_attributes(env.client)
+        with tempfile.TemporaryDirectory(prefix="bench-lifecycle-") as tmp:
+            directory = Path(tmp)
+            ours_shape, bare_shape = await calibrate(env, directory, args.activity_threads)
+            baseline = await measure_baseline(
+                env, ours_shape, args.invoices, args.activity_threads, args.profile
+            )
+            ours = await measure_ours(
+                env, directory, args.invoices, args.activity_threads, args.start_via, args.profile
+            )
+    finally:
+        await env.shutdown()
+    return report(
+        ours_shape, bare_shape, baseline, ours, args.start_via, args.activity_threads, machine()
+    )
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.lifecycle", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--invoices", type=int, default=1000, help="lifecycles per batch (1000)")
+    parser.add_argument("--json", action="store_true", help=f"also write {RESULTS}")
+    parser.add_argument(
+        "--start-via",
+        choices=["issue_invoice", "start_workflow"],
+        default="issue_invoice",
+        help="issue_invoice (ledger writes + start, timed) or start_workflow (ledger rows "
+        "written untimed first, then only the starts are timed)",
+    )
+    parser.add_argument(
+        "--activity-threads", type=int, default=Settings.model_fields["activity_threads"].default,
+        help="activity thread pool for both workers (the product's default)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the Python threads during each batch and print a breakdown (slows it a bit)",
+    )
+    parser.add_argument("--log-level", default="INFO", help="product log level (output discarded)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    quiet_logging(args.log_level)
+    began = time.perf_counter()
+    result = asyncio.run(run(args))
+    result["bench_total_seconds"] = round(time.perf_counter() - began, 2)
+    print(
+        f"bench total: {result['bench_total_seconds']:.1f} s"
+        " (server start, calibration, both batches)"
+    )
+    if args.json:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    # sdk-python #300: the interpreter can abort in PyGILState_Release at exit after correct
+    # output; the work is done and flushed, so leave without running interpreter teardown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
