@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from babel.numbers import UnknownCurrencyError, get_currency_precision
+from babel.numbers import get_currency_precision, list_currencies
 
 _MAJOR_TO_MINOR_CACHE: dict[str, int] = {}
+_KNOWN_CURRENCIES = frozenset(list_currencies())
+# ISO 4217 codes that are not money an invoice can be in: "no currency", testing, metals.
+_NOT_MONEY = frozenset({"XXX", "XTS", "XAU", "XAG", "XPD", "XPT"})
 
 
 def currency_exponent(currency: str) -> int:
     """Digits after the decimal point: CLP 0, MXN 2, CLF 4."""
     code = currency.upper()
     if code not in _MAJOR_TO_MINOR_CACHE:
-        try:
-            precision = get_currency_precision(code)
-        except UnknownCurrencyError as error:
-            raise ValueError(f"unknown currency {currency!r}") from error
-        _MAJOR_TO_MINOR_CACHE[code] = precision
+        # Babel answers a default precision for any code, so check the code is a real one.
+        if code not in _KNOWN_CURRENCIES or code in _NOT_MONEY:
+            raise ValueError(f"unknown currency {currency!r}")
+        _MAJOR_TO_MINOR_CACHE[code] = get_currency_precision(code)
     return _MAJOR_TO_MINOR_CACHE[code]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -207,7 +207,5 @@ async def _end_leftovers(harness: Harness) -> None:
     workflow task nobody polls, and that blocks time skipping for every later test (the next
     ``env.sleep`` times out)."""
     for workflow_id in harness.started:
-        try:
+        with suppress(RPCError):  # already closed (paid, cancelled)
             await harness.handle(workflow_id).terminate(reason="test over")
-        except RPCError:
-            pass  # already closed (paid, cancelled)
