@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli import invoices, policies, tasks
+from cli import invoices, operations, policies, tasks
 from cli.runtime import runtime
 
 app = typer.Typer(
@@ -22,6 +22,15 @@ app.command()(invoices.outbox)
 app.command("tasks")(tasks.list_tasks)
 app.add_typer(tasks.app, name="task")
 app.add_typer(policies.app, name="policies")
+for command in (
+    operations.dispute,
+    operations.resolve,
+    operations.pause,
+    operations.resume,
+    operations.cancel,
+):
+    app.command()(command)
+app.command("write-off")(operations.write_off)
 
 
 @app.command()

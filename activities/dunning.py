@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -211,7 +212,8 @@ class DunningActivityImpl:
             InvoiceRepository.from_session(session).update_projection(
                 report.invoice_number,
                 stage=report.stage,
-                amount_due_minor=to_minor(report.amount_due, report.currency),
+                # An overpayment leaves nothing due; the excess is booked as a customer credit.
+                amount_due_minor=to_minor(max(report.amount_due, Decimal(0)), report.currency),
                 next_action=report.next_action,
                 next_action_at=report.next_action_at,
                 closed_reason=report.closed_reason,

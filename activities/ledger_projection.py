@@ -37,6 +37,13 @@ def apply_event_side_effects(
             TaskRepository.from_session(session).complete(
                 detail["task_id"], outcome=detail["outcome"], completed_at=event.at, detail=detail
             )
+        case "task_closed":
+            TaskRepository.from_session(session).complete(
+                detail["task_id"],
+                outcome=event.status or "closed",
+                completed_at=event.at,
+                detail=detail,
+            )
         case "task_expired":
             TaskRepository.from_session(session).expire(detail["task_id"], at=event.at)
         case "handed_off":

@@ -22,8 +22,8 @@ from ledger.db import create_ledger_engine, make_session_factory, upgrade_to_hea
 
 T = TypeVar("T")
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass

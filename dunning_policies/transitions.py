@@ -332,6 +332,20 @@ def hand_off(state: InvoiceState, step: Handoff, at: datetime, reason: str) -> I
 def close(
     state: InvoiceState, reason: Literal["paid", "cancelled", "written_off"], at: datetime
 ) -> InvoiceState:
+    task = state.negotiation.task
+    if task is not None:
+        # A paid or cancelled invoice must not linger in the collectors' inbox.
+        state = state.model_copy(
+            update={"negotiation": state.negotiation.model_copy(update={"task": None})}
+        )
+        state = _event(
+            state,
+            at,
+            "task_closed",
+            step_id=task.step_id,
+            status=f"invoice_{reason}",
+            detail={"task_id": task.id, "reason": f"invoice {reason}"},
+        )
     state = state.model_copy(update={"closed_reason": reason})
     state = _event(state, at, "closed", status=reason)
     if state.amount_due < 0:
@@ -361,7 +375,9 @@ def open_dispute(state: InvoiceState, reason: str, at: datetime) -> InvoiceState
     return _event(state, at, "dispute_opened", detail={"reason": reason})
 
 
-def resolve_dispute(state: InvoiceState, upheld: bool, at: datetime, note: str) -> InvoiceState:
+def resolve_dispute(
+    state: InvoiceState, policy: Policy, upheld: bool, at: datetime, note: str
+) -> InvoiceState:
     """Upheld (the customer is right) cancels the invoice; rejected resumes dunning."""
     if state.dispute_reason is None:
         return state
@@ -373,7 +389,15 @@ def resolve_dispute(state: InvoiceState, upheld: bool, at: datetime, note: str) 
         status="upheld" if upheld else "rejected",
         detail={"note": note},
     )
-    return close(state, "cancelled", at) if upheld else state
+    if upheld:
+        return close(state, "cancelled", at)
+    negotiation = state.negotiation
+    if negotiation.attempts and not (
+        negotiation.task or negotiation.retry_at or negotiation.exhausted_reason
+    ):
+        # The collector's task ended in this dispute: negotiation picks up where it stopped.
+        return _retry_or_exhaust(state, policy, at, "dispute rejected after every attempt")
+    return state
 
 
 class InvalidCompletion(ValueError):

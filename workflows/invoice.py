@@ -125,7 +125,8 @@ class InvoiceDunningWorkflow:
         return InvoiceOutcome(
             invoice_number=self._state.invoice_number,
             stage=stage_of(self._state, workflow.now()).value,
-            amount_due=self._state.amount_due,
+            amount_due=max(self._state.amount_due, Decimal(0)),
+            credit=max(-self._state.amount_due, Decimal(0)),
         )
 
     async def _wait_for_change(self, timeout: timedelta | None) -> None:
@@ -292,7 +293,9 @@ class InvoiceDunningWorkflow:
     @workflow.signal
     def resolve_dispute(self, resolution: DisputeResolution) -> None:
         self._changed(
-            t.resolve_dispute(self._state, resolution.upheld, workflow.now(), resolution.note)
+            t.resolve_dispute(
+                self._state, self._policy, resolution.upheld, workflow.now(), resolution.note
+            )
         )
 
     @workflow.signal

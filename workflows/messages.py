@@ -73,3 +73,5 @@ class InvoiceOutcome(_Message):
     invoice_number: str
     stage: str
     amount_due: Decimal
+    credit: Decimal = Decimal(0)
+    """What the customer paid beyond the invoice, booked as a customer credit."""

@@ -41,7 +41,9 @@ def compose() -> dict[str, Any]:
 
 
 def k8s_documents() -> list[dict[str, Any]]:
-    return [doc for path in sorted(K8S.glob("*.yaml")) for doc in load_yaml(path) if doc]
+    """Every Kubernetes object in infra/k8s (kustomization.yaml is not one)."""
+    paths = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+    return [doc for path in paths for doc in load_yaml(path) if doc]
 
 
 def k8s_object(kind: str, name: str) -> dict[str, Any]:

@@ -152,7 +152,11 @@ def _parse_sequence(lines: list[_Line], position: int, indent: int) -> tuple[lis
         # "- key: value" or "- - x": the rest is a block starting at the column after "- ".
         inner_indent = indent + len(line.text) - len(rest)
         if _is_sequence_item(_Line(line.number, inner_indent, rest)) or _split_key(rest):
-            lines = [*lines[:position], _Line(line.number, inner_indent, rest), *lines[position + 1 :]]
+            lines = [
+                *lines[:position],
+                _Line(line.number, inner_indent, rest),
+                *lines[position + 1 :],
+            ]
             value, position = _parse_block(lines, position, inner_indent)
             items.append(value)
             continue

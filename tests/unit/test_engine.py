@@ -137,9 +137,9 @@ def test_a_dispute_stops_contact_until_rejected_and_cancels_when_upheld():
     state = t.open_dispute(make_state(DUE), "not received", now)
     assert isinstance(next_action(STANDARD, state, now + timedelta(days=30)).action, Wait)
     assert stage_of(state, now) is Stage.DISPUTED
-    rejected = t.resolve_dispute(state, False, now, "delivery confirmed")
+    rejected = t.resolve_dispute(state, STANDARD, False, now, "delivery confirmed")
     assert isinstance(next_action(STANDARD, rejected, now).action, SendMessage)
-    upheld = t.resolve_dispute(state, True, now, "goods returned")
+    upheld = t.resolve_dispute(state, STANDARD, True, now, "goods returned")
     assert next_action(STANDARD, upheld, now).action == Finished("cancelled")
 
 
@@ -272,3 +272,15 @@ def test_paused_invoices_wait():
     state = t.pause(make_state(DUE), now, "customer called")
     assert isinstance(next_action(STANDARD, state, now).action, Wait)
     assert isinstance(next_action(STANDARD, t.resume(state, now), now).action, SendMessage)
+
+
+def test_paying_during_negotiation_closes_the_open_task():
+    now = local(DUE + timedelta(days=16))
+    state = pay(_negotiating(local(DUE + timedelta(days=15))), 1_250_000, now)
+    state = t.close(state, "paid", now)
+    assert state.negotiation.task is None
+    assert [e.kind for e in state.timeline[-3:]] == ["payment_received", "task_closed", "closed"]
+    assert state.timeline[-2].detail == {
+        "task_id": "T-F-1001-collector_call-1",
+        "reason": "invoice paid",
+    }

@@ -120,7 +120,7 @@ def test_a_dispute_stops_contacts_until_resolved(
         start_of(due_on, -45 * 24),
         [
             (opened, lambda s, now: t.open_dispute(s, "wrong amount", now)),
-            (resolved, lambda s, now: t.resolve_dispute(s, upheld, now, "reviewed")),
+            (resolved, lambda s, now: t.resolve_dispute(s, policy, upheld, now, "reviewed")),
         ],
     )
     during = [e for e in contacts(executed) if opened <= e.at < resolved]

@@ -8,7 +8,10 @@ import pytest
 from api.invoice_csv import COLUMNS, BadHeader, parse_invoice_csv
 
 HEADER = ",".join(COLUMNS)
-GOOD = "F-1,C-1,Ferretería Los Andes,pagos@a.cl,+56911111111,,CL,America/Santiago,es_CL,standard,1250000,CLP,2026-11-01,2026-12-01"
+GOOD = (
+    "F-1,C-1,Ferretería Los Andes,pagos@a.cl,+56911111111,,CL,America/Santiago,es_CL,standard,"
+    "1250000,CLP,2026-11-01,2026-12-01"
+)
 
 
 def test_good_rows_parse_with_decimal_amounts_and_dates():
@@ -36,9 +39,14 @@ def test_good_rows_parse_with_decimal_amounts_and_dates():
 )
 def test_each_bad_row_names_its_line_column_and_reason(replace, column, reason):
     bad_values = {
-        "not a number": "abc,CLP", "positive": "-5,CLP", "more decimals": "10.5,CLP",
-        "unknown currency": "10,ZZZ", "before the issue date": "2026-10-01",
-        "not a date": "01/12/2026", "IANA": "Mars/Olympus", "required": "",
+        "not a number": "abc,CLP",
+        "positive": "-5,CLP",
+        "more decimals": "10.5,CLP",
+        "unknown currency": "10,ZZZ",
+        "before the issue date": "2026-10-01",
+        "not a date": "01/12/2026",
+        "IANA": "Mars/Olympus",
+        "required": "",
     }
     bad = GOOD.replace(replace, bad_values[reason]).replace("F-1,", "F-2,")
     rows, problems = parse_invoice_csv(f"{HEADER}\n{GOOD}\n{bad}\n")
@@ -51,7 +59,9 @@ def test_each_bad_row_names_its_line_column_and_reason(replace, column, reason):
 def test_a_repeated_invoice_number_is_rejected_and_blank_lines_skipped():
     rows, problems = parse_invoice_csv(f"{HEADER}\n{GOOD}\n\n{GOOD}\n")
     assert len(rows) == 1
-    assert [(p.line, p.column, p.reason) for p in problems] == [(4, "invoice_number", "repeats line 2")]
+    assert [(p.line, p.column, p.reason) for p in problems] == [
+        (4, "invoice_number", "repeats line 2")
+    ]
 
 
 def test_a_missing_column_is_reported_before_any_row():

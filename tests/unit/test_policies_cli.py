@@ -21,8 +21,19 @@ def test_every_bundled_policy_passes_its_checks():
 
 def test_preview_lists_the_planned_timeline_in_the_customers_time_zone():
     result = runner.invoke(
-        app, ["policies", "preview", "standard", "--due", "2026-12-01", "--country", "CL",
-              "--timezone", "America/Santiago", "--json"],
+        app,
+        [
+            "policies",
+            "preview",
+            "standard",
+            "--due",
+            "2026-12-01",
+            "--country",
+            "CL",
+            "--timezone",
+            "America/Santiago",
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     steps = json.loads(result.output)
@@ -39,8 +50,21 @@ def test_preview_lists_the_planned_timeline_in_the_customers_time_zone():
 
 def test_preview_in_mexico_city_uses_its_offset():
     result = runner.invoke(
-        app, ["policies", "preview", "high_risk", "--due", "2026-12-01", "--country", "MX",
-              "--timezone", "America/Mexico_City", "--locale", "es_MX", "--json"],
+        app,
+        [
+            "policies",
+            "preview",
+            "high_risk",
+            "--due",
+            "2026-12-01",
+            "--country",
+            "MX",
+            "--timezone",
+            "America/Mexico_City",
+            "--locale",
+            "es_MX",
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert all(s["at"].endswith("-06:00") for s in json.loads(result.output))
@@ -55,15 +79,32 @@ def test_preview_of_an_unknown_policy_names_the_known_ones():
 
 def test_check_reports_what_makes_a_policy_unsafe():
     broken = Policy(
-        name="broken", version=1, description="every mistake at once",
+        name="broken",
+        version=1,
+        description="every mistake at once",
         steps=(
-            Remind(id="late", offset_days=10, channels=(Channel.EMAIL,), template="overdue",
-                   tone=Tone.FIRM),
-            Remind(id="early", offset_days=2, channels=(Channel.SMS,), template="nonexistent",
-                   tone=Tone.FIRM),
+            Remind(
+                id="late",
+                offset_days=10,
+                channels=(Channel.EMAIL,),
+                template="overdue",
+                tone=Tone.FIRM,
+            ),
+            Remind(
+                id="early",
+                offset_days=2,
+                channels=(Channel.SMS,),
+                template="nonexistent",
+                tone=Tone.FIRM,
+            ),
             Handoff(id="agency", agency="X"),
-            Remind(id="late", offset_days=400, channels=(Channel.EMAIL,), template="overdue",
-                   tone=Tone.FIRM),
+            Remind(
+                id="late",
+                offset_days=400,
+                channels=(Channel.EMAIL,),
+                template="overdue",
+                tone=Tone.FIRM,
+            ),
         ),
     )
     problems = "\n".join(check_policy(broken))
@@ -77,11 +118,18 @@ def test_check_reports_what_makes_a_policy_unsafe():
 
 def test_check_flags_a_reminder_that_would_fall_after_the_handoff():
     policy = Policy(
-        name="late-notice", version=1, description="",
+        name="late-notice",
+        version=1,
+        description="",
         steps=(
             Negotiate(id="call", offset_days=10, queue="q", sla_days=5),
-            Remind(id="after", offset_days=15, channels=(Channel.EMAIL,), template="overdue",
-                   tone=Tone.FIRM),
+            Remind(
+                id="after",
+                offset_days=15,
+                channels=(Channel.EMAIL,),
+                template="overdue",
+                tone=Tone.FIRM,
+            ),
             Handoff(id="agency", agency="X"),
         ),
     )
