@@ -6,8 +6,12 @@ Run ``python worker.py`` (or ``dunning worker``) against the Temporal address in
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,6 +47,7 @@ def build_worker(
         activities=[activities.send_message, activities.record_progress],
         activity_executor=executor or ThreadPoolExecutor(max_workers=settings.activity_threads),
         max_concurrent_activities=settings.activity_threads,
+        graceful_shutdown_timeout=timedelta(seconds=20),
     )
 
 
@@ -50,15 +55,26 @@ async def run_worker(settings: Settings) -> None:
     upgrade_to_head(settings.ledger_url)
     sessions = make_session_factory(create_ledger_engine(settings.ledger_url))
     client = await connect(settings)
-    worker = build_worker(client, settings, sessions)
-    log.info("worker started", temporal=settings.temporal_address, task_queue=settings.task_queue)
-    await worker.run()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with build_worker(client, settings, sessions):
+        log.info("worker started", temporal=settings.temporal_address, queue=settings.task_queue)
+        await stop.wait()
+        log.info("worker stopping: finishing the activities in flight")
+    log.info("worker stopped")
 
 
 def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(run_worker(settings))
+    # The Temporal core runtime can abort the interpreter at exit after a clean stop
+    # (sdk-python #300); everything is flushed and shut down by now, so leave deliberately.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

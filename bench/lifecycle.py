@@ -49,6 +49,7 @@ import temporalio
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -75,6 +76,7 @@ SANTIAGO = ZoneInfo("America/Santiago")
 RESULTS = Path(__file__).resolve().parent / "results" / "lifecycle.json"
 GOAL = 1.5
 POLL_SECONDS = 0.2
+ADVANCE_TIMEOUT = timedelta(minutes=30)
 
 
 # --- what one lifecycle does, from its history ---
@@ -352,6 +354,18 @@ class Measurement:
         return self.invoices / self.wall_seconds
 
 
+async def advance_clock(env: WorkflowEnvironment, duration: timedelta) -> None:
+    """``env.sleep(duration)`` without its 30 s RPC deadline.
+
+    The test server answers the sleep only once every workflow has caught up with the clock;
+    for 1,000 lifecycles that is minutes, and ``env.sleep`` (no timeout given, so the client's
+    default applies) fails after 30 s with "Timeout expired" or "h2 protocol error".
+    """
+    request = SleepRequest()
+    request.duration.FromTimedelta(duration)
+    await env.client.test_service.unlock_time_skipping_with_sleep(request, timeout=ADVANCE_TIMEOUT)
+
+
 @contextmanager
 def sampling(enabled: bool, title: str) -> Iterator[None]:
     """With --profile: sample the Python threads during the batch and print where they were."""
@@ -383,7 +397,7 @@ async def calibrate(env: WorkflowEnvironment, directory: Path, threads: int) -> 
                 (workflow_id,) = await start_ours(
                     env, sessions, settings, [(0, "CAL-0")], due, today, "issue_invoice"
                 )
-                await env.sleep(timedelta(days=(due - today).days + 25))
+                await advance_clock(env, timedelta(days=(due - today).days + 25))
                 await wait_until(lambda: handoff_count(ledger) == 1, 60, "calibration")
             history = await env.client.get_workflow_handle(workflow_id).fetch_history()
     ours = shape_of(history)
@@ -398,7 +412,9 @@ async def calibrate(env: WorkflowEnvironment, directory: Path, threads: int) -> 
                     BareLifecycleWorkflow.run, bare_input("bare-cal", ours, anchor),
                     id=f"bare-cal-{uuid.uuid4().hex[:8]}", task_queue=worker.task_queue,
                 )  # fmt: skip
-                await env.sleep(timedelta(seconds=ours.timer_offsets[-1]) + timedelta(days=1))
+                await advance_clock(
+                    env, timedelta(seconds=ours.timer_offsets[-1]) + timedelta(days=1)
+                )
                 # Still inside the block: under automatic skipping, result() would unlock the
                 # clock, and with only idle workflows left it can jump years ahead.
                 await handle.result()
@@ -431,7 +447,9 @@ async def measure_baseline(
 
                 await gather_limited([lambda i=i: one(i) for i in range(invoices)])
                 t1 = time.perf_counter()
-                await env.sleep(timedelta(seconds=shape.timer_offsets[-1]) + timedelta(days=1))
+                await advance_clock(
+                    env, timedelta(seconds=shape.timer_offsets[-1]) + timedelta(days=1)
+                )
                 t2 = time.perf_counter()
                 await wait_until(lambda: counter.calls >= expected, 1800, "baseline")
                 t3 = time.perf_counter()
@@ -459,7 +477,7 @@ async def measure_ours(
                 t0 = time.perf_counter()
                 await start_ours(env, sessions, settings, numbers, due, today, via)
                 t1 = time.perf_counter()
-                await env.sleep(timedelta(days=(due - today).days + 25))
+                await advance_clock(env, timedelta(days=(due - today).days + 25))
                 t2 = time.perf_counter()
                 await wait_until(lambda: handoff_count(ledger) >= invoices, 1800, "ours")
                 t3 = time.perf_counter()

@@ -135,9 +135,10 @@ def _contact(
 
 
 def _scheduled_step(policy: Policy, state: InvoiceState, now: datetime) -> Decision | None:
-    """The next policy step by the calendar. When several are already past (the invoice entered
-    late, or the worker was down), only the latest one runs and the older ones are skipped:
-    never a burst of stale messages."""
+    """The next policy step by the calendar. When several messages are already past (the invoice
+    entered late, or the worker was down), only the latest one is sent and the older ones are
+    skipped: never a burst of stale messages. A collector's task is never skipped: a person
+    takes the case over even when the invoice arrives late."""
     pending = [
         step
         for step in policy.steps
@@ -146,6 +147,10 @@ def _scheduled_step(policy: Policy, state: InvoiceState, now: datetime) -> Decis
     if not pending:
         return None
     past = [step for step in pending if step_moment(policy, state, step) <= now]
+    late_negotiation = next((step for step in past if isinstance(step, Negotiate)), None)
+    if late_negotiation is not None:
+        skipped = tuple(step.id for step in pending[: pending.index(late_negotiation)])
+        return Decision(OpenNegotiationTask(late_negotiation, skipped), now)
     if past:
         current = past[-1]
         skipped = tuple(step.id for step in pending[: pending.index(current)])
@@ -153,9 +158,6 @@ def _scheduled_step(policy: Policy, state: InvoiceState, now: datetime) -> Decis
     else:
         current, skipped, at = pending[0], (), step_moment(policy, state, pending[0])
     if isinstance(current, Negotiate):
-        if state.negotiation.attempts:
-            # Negotiation already started (a reopened attempt is scheduled on its own).
-            return None
         return Decision(OpenNegotiationTask(current, skipped), at)
     return _contact(policy, state, current, at, skipped)
 

@@ -284,3 +284,23 @@ def test_paying_during_negotiation_closes_the_open_task():
         "task_id": "T-F-1001-collector_call-1",
         "reason": "invoice paid",
     }
+
+
+def test_a_late_invoice_still_gets_its_collector_and_then_the_agency():
+    from dunning_policies.policies.high_risk import POLICY as HIGH_RISK
+
+    now = local(DUE + timedelta(days=20))
+    first = next_action(HIGH_RISK, make_state(DUE), now)
+    assert first.action == OpenNegotiationTask(
+        HIGH_RISK.step("collector_call"),
+        ("preventive_7", "preventive_2", "due_day", "overdue_1", "overdue_4"),
+    )
+    state = t.open_task(
+        t.mark_skipped(make_state(DUE), first.action.skipped, now), first.action.step, now
+    )
+    second = next_action(HIGH_RISK, state, now)
+    assert second.action == SendMessage(HIGH_RISK.step("final_notice"), Channel.EMAIL)
+    state = t.mark_sent(state, HIGH_RISK.step("final_notice"), Channel.EMAIL, now, {})
+    third = next_action(HIGH_RISK, state, now)
+    assert third.action == ExpireTask("T-F-1001-collector_call-1")
+    assert third.at == now + timedelta(days=3)
