@@ -7,15 +7,18 @@ import asyncio
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from api.invoicing import SEGMENT
 from config.settings import Settings
 from ledger.db import create_ledger_engine, make_session_factory
 from tests.integration.processes import cli, environment, eventually
 from tests.ledger_support import sqlite_url
 from worker import build_worker
+from workflows.invoice import AMOUNT_DUE_MINOR, DAYS_PAST_DUE
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +35,7 @@ async def test_an_operator_and_a_collector_work_an_invoice_from_the_command_line
         relax_contact_windows="true",
     )
     number = f"F-{uuid.uuid4().hex[:6]}"
-    today = date.today()
+    today = datetime.now(ZoneInfo("America/Santiago")).date()  # the customer's calendar
 
     async def run(*args: str, ok: bool = True):
         # In a thread: the worker shares this event loop and must keep answering.
@@ -84,6 +87,18 @@ async def test_an_operator_and_a_collector_work_an_invoice_from_the_command_line
                 return any(t["id"] == task_id for t in await as_json("tasks", "--open"))
 
             await eventually(task_is_open, timeout=30, what="the negotiation task")
+
+            async def listed_in_negotiation():
+                query = 'DunningCustomerId = "C-77" AND DunningStage = "negotiation"'
+                found = [w async for w in dev_server.client.list_workflows(query)]
+                return [w.id for w in found] == [f"invoice-{number}"] and found
+
+            # "All invoices of customer X in negotiation" is one visibility call.
+            [listed] = await eventually(listed_in_negotiation, timeout=30, what="visibility")
+            attributes = listed.typed_search_attributes
+            assert attributes.get(SEGMENT) == "standard"
+            assert attributes.get(AMOUNT_DUE_MINOR) == 1_250_000
+            assert attributes.get(DAYS_PAST_DUE) == 16
 
             unknown = await run("task", "complete", "T-nope", "--outcome", "refused", ok=False)
             assert "unknown task 'T-nope'" in unknown.stderr

@@ -8,8 +8,9 @@ import json
 import signal
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -50,7 +51,7 @@ async def test_a_worker_killed_mid_send_is_replaced_and_the_message_goes_out_onc
     )
     replacement = None
     try:
-        today = date.today()
+        today = datetime.now(ZoneInfo("America/Santiago")).date()  # the customer's calendar
         issued = cli(
             [
                 "issue",
