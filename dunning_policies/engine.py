@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from dunning_policies import transitions as t
 from dunning_policies.calendar import days_past_due, local_moment, next_allowed_moment
 from dunning_policies.language import Channel, Handoff, Negotiate, Policy, Remind
 from dunning_policies.state import InvoiceState, Stage
@@ -219,3 +220,27 @@ def stage_of(state: InvoiceState, now: datetime) -> Stage:
     if overdue_days < 0:
         return Stage.CURRENT
     return Stage.DUE if overdue_days == 0 else Stage.OVERDUE
+
+
+def apply_action(
+    policy: Policy, state: InvoiceState, action: Action, now: datetime
+) -> InvoiceState:
+    """The state after running ``action`` at ``now`` — all of it but a message's delivery, which
+    only the channel can tell: for ``SendMessage`` the caller then records ``mark_sent`` or
+    ``mark_channel_failed``. The workflow, the preview and the simulations share this."""
+    if isinstance(action, SendMessage | GiveUpStep | OpenNegotiationTask):
+        state = t.mark_skipped(state, action.skipped, now)
+    match action:
+        case GiveUpStep(step=step, reason=reason):
+            return t.mark_undeliverable(state, step, now, reason)
+        case OpenNegotiationTask(step=step):
+            return t.open_task(state, step, now)
+        case ExpireTask():
+            return t.expire_task(state, now)
+        case SettlePromise(kept=kept):
+            return t.settle_promise(state, policy, kept, now)
+        case HandOff(step=step, reason=reason):
+            return t.hand_off(state, step, now, reason)
+        case Close(reason=reason):
+            return t.close(state, reason, now)
+    return state

@@ -12,27 +12,17 @@ from decimal import Decimal
 from dunning_policies.calendar import local_moment, zone
 from dunning_policies.engine import (
     Close,
-    ExpireTask,
     Finished,
-    GiveUpStep,
     HandOff,
     OpenNegotiationTask,
     SendMessage,
-    SettlePromise,
     Wait,
+    apply_action,
     next_action,
 )
 from dunning_policies.language import Channel, Policy, StepKind
 from dunning_policies.state import Customer, InvoiceState
-from dunning_policies.transitions import (
-    expire_task,
-    hand_off,
-    mark_skipped,
-    mark_undeliverable,
-    open_task,
-    settle_promise,
-)
-from dunning_policies.transitions import mark_sent as _mark_sent
+from dunning_policies.transitions import mark_sent
 
 
 @dataclass(frozen=True)
@@ -96,37 +86,19 @@ def plan(policy: Policy, state: InvoiceState, start: datetime | None = None) -> 
             now = decision.at
             continue
         local = now.astimezone(tz)
-        if isinstance(action, SendMessage | GiveUpStep | OpenNegotiationTask):
-            state = mark_skipped(state, action.skipped, now)
+        state = apply_action(policy, state, action, now)
         match action:
             case SendMessage(step=step, channel=channel):
-                state = _mark_sent(state, step, channel, now, {})
+                state = mark_sent(state, step, channel, now, {})
                 planned.append(
                     PlannedStep(local, StepKind.REMIND, step.id, channel, step.template, step.tone)
                 )
-            case GiveUpStep(step=step, reason=reason):
-                state = mark_undeliverable(state, step, now, reason)
             case OpenNegotiationTask(step=step):
-                state = open_task(state, step, now)
-                task = state.negotiation.task
-                assert task is not None
+                detail = f"queue {step.queue}, SLA {step.sla_days} days"
                 planned.append(
-                    PlannedStep(
-                        local,
-                        StepKind.NEGOTIATE,
-                        step.id,
-                        None,
-                        None,
-                        None,
-                        f"queue {step.queue}, SLA {step.sla_days} days",
-                    )
+                    PlannedStep(local, StepKind.NEGOTIATE, step.id, None, None, None, detail)
                 )
-            case ExpireTask():
-                state = expire_task(state, now)
-            case SettlePromise(kept=kept):
-                state = settle_promise(state, policy, kept, now)
             case HandOff(step=step, reason=reason):
-                state = hand_off(state, step, now, reason)
                 planned.append(
                     PlannedStep(local, StepKind.HANDOFF, step.id, None, None, None, reason)
                 )

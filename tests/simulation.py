@@ -9,14 +9,9 @@ from datetime import datetime
 from dunning_policies import transitions as t
 from dunning_policies.engine import (
     Action,
-    Close,
-    ExpireTask,
     Finished,
-    GiveUpStep,
-    HandOff,
-    OpenNegotiationTask,
     SendMessage,
-    SettlePromise,
+    apply_action,
     next_action,
 )
 from dunning_policies.language import Policy
@@ -33,24 +28,11 @@ class Executed:
 
 
 def execute(policy: Policy, state: InvoiceState, action: Action, now: datetime) -> InvoiceState:
-    if isinstance(action, SendMessage | GiveUpStep | OpenNegotiationTask):
-        state = t.mark_skipped(state, action.skipped, now)
-    match action:
-        case SendMessage(step=step, channel=channel):
-            return t.mark_sent(state, step, channel, now, {})
-        case GiveUpStep(step=step, reason=reason):
-            return t.mark_undeliverable(state, step, now, reason)
-        case OpenNegotiationTask(step=step):
-            return t.open_task(state, step, now)
-        case ExpireTask():
-            return t.expire_task(state, now)
-        case SettlePromise(kept=kept):
-            return t.settle_promise(state, policy, kept, now)
-        case HandOff(step=step, reason=reason):
-            return t.hand_off(state, step, now, reason)
-        case Close(reason=reason):
-            return t.close(state, reason, now)
-    raise AssertionError(action)
+    """Run an action as the workflow does, every message delivered on its first channel."""
+    state = apply_action(policy, state, action, now)
+    if isinstance(action, SendMessage):
+        state = t.mark_sent(state, action.step, action.channel, now, {})
+    return state
 
 
 def simulate(

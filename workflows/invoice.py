@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         SendMessage,
         SettlePromise,
         Wait,
+        apply_action,
         next_action,
         stage_of,
     )
@@ -140,27 +141,9 @@ class InvoiceDunningWorkflow:
             self._revision += 1
 
     async def _execute(self, action: Action, now: datetime) -> None:
-        state = self._state
-        if isinstance(action, SendMessage | GiveUpStep | OpenNegotiationTask):
-            state = t.mark_skipped(state, action.skipped, now)
-        match action:
-            case SendMessage():
-                self._changed(state)
-                await self._send(action, now)
-                return
-            case GiveUpStep(step=step, reason=reason):
-                state = t.mark_undeliverable(state, step, now, reason)
-            case OpenNegotiationTask(step=step):
-                state = t.open_task(state, step, now)
-            case ExpireTask():
-                state = t.expire_task(state, now)
-            case SettlePromise(kept=kept):
-                state = t.settle_promise(state, self._policy, kept, now)
-            case HandOff(step=step, reason=reason):
-                state = t.hand_off(state, step, now, reason)
-            case Close(reason=reason):
-                state = t.close(state, reason, now)
-        self._changed(state)
+        self._changed(apply_action(self._policy, self._state, action, now))
+        if isinstance(action, SendMessage):
+            await self._send(action, now)
 
     async def _send(self, action: SendMessage, sent_at: datetime) -> None:
         info = workflow.info()
