@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 import structlog
@@ -24,6 +24,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from dunning_policies.calendar import local_moment
 from dunning_policies.language import Channel
 from dunning_policies.money import from_minor, to_minor, validate_currency
 from dunning_policies.registry import get_policy
@@ -43,6 +44,8 @@ log = structlog.get_logger()
 CUSTOMER_ID = SearchAttributeKey.for_keyword("DunningCustomerId")
 SEGMENT = SearchAttributeKey.for_keyword("DunningSegment")
 STAGE = SearchAttributeKey.for_keyword("DunningStage")
+AMOUNT_DUE_MINOR = SearchAttributeKey.for_int("DunningAmountDueMinor")
+DUE_DATE = SearchAttributeKey.for_datetime("DunningDueDate")
 
 
 class InvalidRequest(ValueError):
@@ -231,6 +234,12 @@ async def issue_invoice(
                     SearchAttributePair(CUSTOMER_ID, state.customer.id),
                     SearchAttributePair(SEGMENT, segment),
                     SearchAttributePair(STAGE, "current"),
+                    SearchAttributePair(
+                        AMOUNT_DUE_MINOR, to_minor(state.original_amount, state.currency)
+                    ),
+                    SearchAttributePair(
+                        DUE_DATE, local_moment(state.due_on, time(0), state.customer.timezone)
+                    ),
                 ]
             ),
         )

@@ -15,7 +15,7 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     "DunningSegment": "Keyword",
     "DunningStage": "Keyword",
     "DunningAmountDueMinor": "Int",
-    "DunningDaysPastDue": "Int",
+    "DunningDueDate": "Datetime",
 }
 
 

@@ -13,14 +13,17 @@ from temporalio.common import SearchAttributeKey
 
 from config.settings import SEARCH_ATTRIBUTES
 
-SEARCH_ATTRIBUTE_KEYS = [
-    SearchAttributeKey.for_keyword(name) if kind == "Keyword" else SearchAttributeKey.for_int(name)
-    for name, kind in SEARCH_ATTRIBUTES.items()
-]
+_KEYS = {
+    "Keyword": SearchAttributeKey.for_keyword,
+    "Int": SearchAttributeKey.for_int,
+    "Datetime": SearchAttributeKey.for_datetime,
+}
+SEARCH_ATTRIBUTE_KEYS = [_KEYS[kind](name) for name, kind in SEARCH_ATTRIBUTES.items()]
 
 _TYPES = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 }
 
 

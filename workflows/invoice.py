@@ -5,15 +5,15 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import DunningActivities, ProgressReport, SendRequest
     from dunning_policies import transitions as t
-    from dunning_policies.calendar import days_past_due
     from dunning_policies.engine import (
         Action,
         Close,
@@ -45,7 +45,6 @@ with workflow.unsafe.imports_passed_through():
 
 STAGE = SearchAttributeKey.for_keyword("DunningStage")
 AMOUNT_DUE_MINOR = SearchAttributeKey.for_int("DunningAmountDueMinor")
-DAYS_PAST_DUE = SearchAttributeKey.for_int("DunningDaysPastDue")
 
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
@@ -95,7 +94,6 @@ class InvoiceDunningWorkflow:
             start.state.timeline[-1].seq if start.continued and start.state.timeline else 0
         )
         self._projection: tuple[object, ...] = ()
-        self._search: tuple[object, ...] = ()
 
     @workflow.run
     async def run(self, start: InvoiceDunningInput) -> InvoiceOutcome:
@@ -237,20 +235,17 @@ class InvoiceDunningWorkflow:
             self._projection = projection
             if events:
                 self._recorded_seq = events[-1].seq
-        search = (
-            stage,
-            to_minor(max(state.amount_due, Decimal(0)), state.currency),
-            days_past_due(state.due_on, now, state.customer.timezone),
-        )
-        if search != self._search:
-            workflow.upsert_search_attributes(
-                [
-                    STAGE.value_set(stage),
-                    AMOUNT_DUE_MINOR.value_set(search[1]),
-                    DAYS_PAST_DUE.value_set(search[2]),
-                ]
-            )
-            self._search = search
+        # Only what changed: each upsert is a history event. The due date is set at the start
+        # and never changes, so "60+ days past due" is a query, not a counter kept up to date.
+        amount_minor = to_minor(max(state.amount_due, Decimal(0)), state.currency)
+        current = workflow.info().typed_search_attributes
+        updates: list[SearchAttributeUpdate[Any]] = []
+        if current.get(STAGE) != stage:
+            updates.append(STAGE.value_set(stage))
+        if current.get(AMOUNT_DUE_MINOR) != amount_minor:
+            updates.append(AMOUNT_DUE_MINOR.value_set(amount_minor))
+        if updates:
+            workflow.upsert_search_attributes(updates)
 
     # --- messages from the ERP, the bank, collectors and operators ---
 

@@ -32,7 +32,7 @@ DunningCustomerId=Keyword
 DunningSegment=Keyword
 DunningStage=Keyword
 DunningAmountDueMinor=Int
-DunningDaysPastDue=Int
+DunningDueDate=Datetime
 "
 
 log() { echo "register-search-attributes: $*" >&2; }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any, Generic, Self, TypeVar
 
 from sqlalchemy import ColumnElement
@@ -12,6 +13,10 @@ from sqlalchemy.orm import Session
 from ledger.models import Base
 
 ModelT = TypeVar("ModelT", bound=Base)
+
+
+class UnsupportedDatabase(RuntimeError):
+    pass
 
 
 class RecordNotFound(LookupError):
@@ -81,7 +86,13 @@ class Repository(Generic[ModelT]):
 
 def excluded(model: type[Base], column: str) -> ColumnElement[Any]:
     """The value an INSERT tried to write, inside its ON CONFLICT clause (same on both dialects)."""
-    return model.__table__.alias("excluded").c[column]
+    return _excluded_alias(model).c[column]
+
+
+@cache
+def _excluded_alias(model: type[Base]) -> Any:
+    # One alias per table: building it per column reference cost milliseconds per upsert.
+    return model.__table__.alias("excluded")
 
 
 def _dialect_insert(session: Session, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
@@ -90,4 +101,4 @@ def _dialect_insert(session: Session, model: type[Base]) -> postgresql.Insert | 
         return postgresql.insert(model)
     if dialect == "sqlite":
         return sqlite.insert(model)
-    raise NotImplementedError(f"the ledger supports SQLite and PostgreSQL, not {dialect}")
+    raise UnsupportedDatabase(f"the ledger supports SQLite and PostgreSQL, not {dialect}")

@@ -8,10 +8,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import SecretStr
 
 from config.settings import Settings
-from tests.infra.yaml_subset import load_all
 
 REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
@@ -32,7 +32,7 @@ def yaml_files() -> list[Path]:
 
 @cache
 def load_yaml(path: Path) -> list[Any]:
-    return load_all(path.read_text(encoding="utf-8"))
+    return list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
 
 
 def compose() -> dict[str, Any]:

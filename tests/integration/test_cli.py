@@ -12,13 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from api.invoicing import SEGMENT
+from api.invoicing import AMOUNT_DUE_MINOR, DUE_DATE, SEGMENT
 from config.settings import Settings
 from ledger.db import create_ledger_engine, make_session_factory
 from tests.integration.processes import cli, environment, eventually
 from tests.ledger_support import sqlite_url
 from worker import build_worker
-from workflows.invoice import AMOUNT_DUE_MINOR, DAYS_PAST_DUE
 
 pytestmark = pytest.mark.slow
 
@@ -98,7 +97,10 @@ async def test_an_operator_and_a_collector_work_an_invoice_from_the_command_line
             attributes = listed.typed_search_attributes
             assert attributes.get(SEGMENT) == "standard"
             assert attributes.get(AMOUNT_DUE_MINOR) == 1_250_000
-            assert attributes.get(DAYS_PAST_DUE) == 16
+            due_midnight = datetime.combine(
+                today - timedelta(days=16), datetime.min.time(), ZoneInfo("America/Santiago")
+            )
+            assert attributes.get(DUE_DATE) == due_midnight
 
             unknown = await run("task", "complete", "T-nope", "--outcome", "refused", ok=False)
             assert "unknown task 'T-nope'" in unknown.stderr
