@@ -31,7 +31,6 @@ from dunning_policies.language import Channel
 from dunning_policies.messages import MessageContext, render_message
 from dunning_policies.money import to_minor
 from ledger.db import unit_of_work
-from ledger.models import Customer
 from ledger.repositories.customers import CustomerRepository
 from ledger.repositories.interactions import InteractionRepository
 from ledger.repositories.invoices import InvoiceRepository
@@ -41,14 +40,6 @@ log = structlog.get_logger()
 
 # The address itself is unusable: an invalid or non-mobile number, or the person sent STOP.
 ADDRESS_INVALID_CODES = frozenset({"twilio_21211", "twilio_21614", "twilio_21610", "no_address"})
-
-
-def address_of(customer: Customer, channel: Channel) -> str | None:
-    return {
-        Channel.EMAIL: customer.email,
-        Channel.SMS: customer.phone,
-        Channel.WHATSAPP: customer.whatsapp,
-    }[channel]
 
 
 class DunningActivityImpl:
@@ -78,7 +69,7 @@ class DunningActivityImpl:
                 raise ApplicationError(
                     f"customer {request.customer_id} is not in the ledger", non_retryable=True
                 )
-            recipient = address_of(customer, request.channel)
+            recipient = customer.address_for(request.channel)
             if not recipient:
                 return SendResult(
                     status="rejected",

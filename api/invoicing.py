@@ -25,14 +25,13 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from dunning_policies.calendar import local_moment
-from dunning_policies.language import Channel
 from dunning_policies.money import from_minor, to_minor, validate_currency
 from dunning_policies.registry import get_policy
 from dunning_policies.segments import CustomerProfile, policy_name_for, segment_for
 from dunning_policies.state import Customer as EngineCustomer
 from dunning_policies.state import InvoiceState
 from ledger.db import unit_of_work
-from ledger.models import Customer
+from ledger.models import Customer, Invoice
 from ledger.repositories.customers import CustomerRepository
 from ledger.repositories.invoices import InvoiceRepository
 from ledger.repositories.payments import PaymentRepository
@@ -130,12 +129,6 @@ def _validate(invoice: NewInvoice) -> NewInvoice:
     )
 
 
-def _contact_channels(customer: Customer) -> frozenset[Channel]:
-    present = {Channel.EMAIL: customer.email, Channel.SMS: customer.phone}
-    present[Channel.WHATSAPP] = customer.whatsapp
-    return frozenset(channel for channel, address in present.items() if address)
-
-
 def _upsert_customer(session: Session, details: CustomerDetails) -> Customer:
     try:
         return CustomerRepository.from_session(session).upsert(
@@ -213,7 +206,7 @@ async def issue_invoice(
                 country=customer.country,
                 timezone=customer.timezone,
                 locale=customer.locale,
-                channels=_contact_channels(customer),
+                channels=customer.reachable_channels,
             ),
         )
         segment, policy_name, policy_version = (
@@ -258,10 +251,7 @@ async def issue_invoice(
     return IssuedInvoice(new.number, workflow_id, segment, policy_name, policy_version, created)
 
 
-def _differences(stored: object, new: NewInvoice, customer_id: str) -> list[str]:
-    from ledger.models import Invoice
-
-    assert isinstance(stored, Invoice)
+def _differences(stored: Invoice, new: NewInvoice, customer_id: str) -> list[str]:
     differences = []
     if stored.customer_id != customer_id:
         differences.append(f"customer ({stored.customer_id} then, {customer_id} now)")

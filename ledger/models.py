@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from dunning_policies.language import Channel
 from ledger.types import JSONDocument, UTCDateTime, utc_now
 
 # Stable constraint names, so a migration can refer to (and later drop) any constraint by name.
@@ -65,6 +66,19 @@ class Customer(Base):
     tax_id: Mapped[str | None]
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+    def address_for(self, channel: Channel) -> str | None:
+        """Where a message on ``channel`` goes: an email address or an E.164 number."""
+        addresses = {
+            Channel.EMAIL: self.email,
+            Channel.SMS: self.phone,
+            Channel.WHATSAPP: self.whatsapp,
+        }
+        return addresses[channel]
+
+    @property
+    def reachable_channels(self) -> frozenset[Channel]:
+        return frozenset(channel for channel in Channel if self.address_for(channel))
 
 
 class Invoice(Base):
