@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Annotated
 
 import typer
 
 from cli import invoices, operations, policies, tasks
-from cli.runtime import runtime
+from cli.runtime import leave, runtime
 
 app = typer.Typer(
     help="Collections (cobranza) on durable workflows.", no_args_is_help=True, add_completion=False
@@ -43,7 +41,7 @@ def dev(
     from cli.dev import serve
 
     asyncio.run(serve(runtime(), demo))
-    _exit_cleanly()
+    leave(0)
 
 
 @app.command()
@@ -52,14 +50,6 @@ def worker() -> None:
     import worker as worker_module
 
     worker_module.main()
-
-
-def _exit_cleanly() -> None:
-    # The Temporal core runtime can abort the interpreter at exit after a correct run
-    # (sdk-python #300); everything is flushed and stopped by now, so leave deliberately.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
 
 
 def main() -> None:

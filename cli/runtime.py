@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,8 +20,6 @@ from api.temporal import connect
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from ledger.db import create_ledger_engine, make_session_factory, upgrade_to_head
-
-T = TypeVar("T")
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
@@ -56,13 +55,29 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def run(coroutine_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+def run(coroutine_factory: Callable[[], Coroutine[Any, Any, None]]) -> NoReturn:
+    """Run a command's coroutine, then end the process with its exit code.
+
+    Leaving through ``os._exit`` once output is flushed is deliberate: after a correct run the
+    Temporal core runtime can abort the interpreter at exit (sdk-python #300, exit 134).
+    """
     import asyncio
 
+    code = 0
     try:
-        return asyncio.run(coroutine_factory())
+        asyncio.run(coroutine_factory())
     except RPCError as error:
-        fail(f"Temporal said: {error.message}")
+        errors.print(f"[bold red]error:[/] Temporal said: {error.message}", highlight=False)
+        code = 1
+    except typer.Exit as stop:
+        code = stop.exit_code
+    leave(code)
+
+
+def leave(code: int) -> NoReturn:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def print_json(data: Any) -> None:
