@@ -144,10 +144,16 @@ def fresh_ledger(directory: Path, name: str) -> tuple[Path, sessionmaker[Session
 
 def customer(i: int) -> CustomerDetails:
     return CustomerDetails(
-        id=f"C-{i:06d}", name=f"Ferretería Los Andes {i} SpA", country="CL",
-        timezone="America/Santiago", locale="es_CL", email=f"pagos{i}@losandes.cl",
-        phone="+56912345678", whatsapp="+56912345678", segment="standard",
-    )  # fmt: skip
+        id=f"C-{i:06d}",
+        name=f"Ferretería Los Andes {i} SpA",
+        country="CL",
+        timezone="America/Santiago",
+        locale="es_CL",
+        email=f"pagos{i}@losandes.cl",
+        phone="+56912345678",
+        whatsapp="+56912345678",
+        segment="standard",
+    )
 
 
 def due_date_for(today: date) -> date:
@@ -206,10 +212,12 @@ async def prepare_ours(
         def issuing(i: int, number: str) -> Job:
             async def job() -> str:
                 issued = await issue_invoice(
-                    env.client, sessions, settings.task_queue,
+                    env.client,
+                    sessions,
+                    settings.task_queue,
                     NewInvoice(number, customer(i).id, Decimal("1250000"), "CLP", today, due),
                     customer(i),
-                )  # fmt: skip
+                )
                 return issued.workflow_id
 
             return job
@@ -225,10 +233,11 @@ async def prepare_ours(
     for i, number in numbers:
         await issue_invoice(
             _Recorder(),  # type: ignore[arg-type]
-            sessions, settings.task_queue,
+            sessions,
+            settings.task_queue,
             NewInvoice(number, customer(i).id, Decimal("1250000"), "CLP", today, due),
             customer(i),
-        )  # fmt: skip
+        )
 
     def starting(arg: Any, kwargs: dict[str, Any]) -> Job:
         async def job() -> str:
@@ -411,9 +420,11 @@ async def calibrate(env: WorkflowEnvironment, directory: Path, threads: int) -> 
             anchor = await env.get_current_time()
             with env.auto_time_skipping_disabled():
                 handle = await env.client.start_workflow(
-                    BareLifecycleWorkflow.run, bare_input("bare-cal", ours, anchor),
-                    id=f"bare-cal-{uuid.uuid4().hex[:8]}", task_queue=worker.task_queue,
-                )  # fmt: skip
+                    BareLifecycleWorkflow.run,
+                    bare_input("bare-cal", ours, anchor),
+                    id=f"bare-cal-{uuid.uuid4().hex[:8]}",
+                    task_queue=worker.task_queue,
+                )
                 await advance_clock(
                     env, timedelta(seconds=ours.timer_offsets[-1]) + timedelta(days=1)
                 )
@@ -426,6 +437,27 @@ async def calibrate(env: WorkflowEnvironment, directory: Path, threads: int) -> 
     return ours, bare
 
 
+async def timed_batch(
+    env: WorkflowEnvironment,
+    name: str,
+    invoices: int,
+    jobs: list[Job],
+    advance: timedelta,
+    done: Callable[[], bool],
+) -> Measurement:
+    """Start every job, move the clock by ``advance``, wait for ``done``; time each phase."""
+    with env.auto_time_skipping_disabled():
+        cpu = CpuClock()
+        t0 = time.perf_counter()
+        await gather_limited(jobs)
+        t1 = time.perf_counter()
+        await advance_clock(env, advance)
+        t2 = time.perf_counter()
+        await wait_until(done, 1800, name)
+        t3 = time.perf_counter()
+        return Measurement(name, invoices, t3 - t0, t1 - t0, t2 - t1, t3 - t2, *cpu.spent())
+
+
 async def measure_baseline(
     env: WorkflowEnvironment, shape: Shape, invoices: int, threads: int, profile: bool = False
 ) -> Measurement:
@@ -436,28 +468,26 @@ async def measure_baseline(
         async with worker:
             anchor = await env.get_current_time()
             run = uuid.uuid4().hex[:8]
-            with env.auto_time_skipping_disabled():
-                cpu = CpuClock()
-                t0 = time.perf_counter()
 
-                async def one(i: int) -> str:
-                    handle = await env.client.start_workflow(
-                        BareLifecycleWorkflow.run, bare_input(f"bare-{i}", shape, anchor),
-                        id=f"bare-{run}-{i:06d}", task_queue=worker.task_queue,
-                    )  # fmt: skip
-                    return handle.id
-
-                await gather_limited([lambda i=i: one(i) for i in range(invoices)])
-                t1 = time.perf_counter()
-                await advance_clock(
-                    env, timedelta(seconds=shape.timer_offsets[-1]) + timedelta(days=1)
+            async def one(i: int) -> str:
+                handle = await env.client.start_workflow(
+                    BareLifecycleWorkflow.run,
+                    bare_input(f"bare-{i}", shape, anchor),
+                    id=f"bare-{run}-{i:06d}",
+                    task_queue=worker.task_queue,
                 )
-                t2 = time.perf_counter()
-                await wait_until(lambda: counter.calls >= expected, 1800, "baseline")
-                t3 = time.perf_counter()
-                spent = cpu.spent()
-    report_profile(profiler, "baseline", t3 - t0)
-    return Measurement("baseline (bare)", invoices, t3 - t0, t1 - t0, t2 - t1, t3 - t2, *spent)
+                return handle.id
+
+            measured = await timed_batch(
+                env,
+                "baseline (bare)",
+                invoices,
+                [lambda i=i: one(i) for i in range(invoices)],
+                timedelta(seconds=shape.timer_offsets[-1]) + timedelta(days=1),
+                lambda: counter.calls >= expected,
+            )
+    report_profile(profiler, "baseline", measured.wall_seconds)
+    return measured
 
 
 async def measure_ours(
@@ -477,21 +507,17 @@ async def measure_ours(
     # The profiler patches the activity class: enter it before the worker binds its methods.
     with profiling(profile) as profiler, activity_pool(threads) as executor:
         async with ours_worker(env.client, sessions, settings, executor):
-            with env.auto_time_skipping_disabled():
-                cpu = CpuClock()
-                t0 = time.perf_counter()
-                await gather_limited(jobs)
-                t1 = time.perf_counter()
-                await advance_clock(env, timedelta(days=(due - today).days + 25))
-                t2 = time.perf_counter()
-                await wait_until(lambda: handoff_count(ledger) >= invoices, 1800, "ours")
-                t3 = time.perf_counter()
-                spent = cpu.spent()
-    report_profile(profiler, "ours", t3 - t0)
+            measured = await timed_batch(
+                env,
+                "ours (InvoiceDunning)",
+                invoices,
+                jobs,
+                timedelta(days=(due - today).days + 25),
+                lambda: handoff_count(ledger) >= invoices,
+            )
+    report_profile(profiler, "ours", measured.wall_seconds)
     sessions.kw["bind"].dispose()
-    return Measurement(
-        "ours (InvoiceDunning)", invoices, t3 - t0, t1 - t0, t2 - t1, t3 - t2, *spent
-    )
+    return measured
 
 
 class NoopDunningActivities:
@@ -534,18 +560,16 @@ async def measure_engine(
             max_concurrent_activities=threads,
         )
         async with worker:
-            with env.auto_time_skipping_disabled():
-                cpu = CpuClock()
-                t0 = time.perf_counter()
-                await gather_limited(jobs)
-                t1 = time.perf_counter()
-                await advance_clock(env, timedelta(days=(due - today).days + 25))
-                t2 = time.perf_counter()
-                await wait_until(lambda: noop.handed_off >= invoices, 1800, "engine only")
-                t3 = time.perf_counter()
-                spent = cpu.spent()
+            measured = await timed_batch(
+                env,
+                "engine (no-op acts)",
+                invoices,
+                jobs,
+                timedelta(days=(due - today).days + 25),
+                lambda: noop.handed_off >= invoices,
+            )
     sessions.kw["bind"].dispose()
-    return Measurement("engine (no-op acts)", invoices, t3 - t0, t1 - t0, t2 - t1, t3 - t2, *spent)
+    return measured
 
 
 # --- reporting ---
@@ -582,8 +606,10 @@ def report(
 ) -> dict[str, Any]:
     ratio = ours.wall_seconds / baseline.wall_seconds
     engine_ratio = engine.wall_seconds / baseline.wall_seconds
-    print(f"machine: {host['cores']} cores, {host['cpu']}; Python {host['python']}, "
-          f"temporalio {host['temporalio']}; {host['server']}")  # fmt: skip
+    print(
+        f"machine: {host['cores']} cores, {host['cpu']}; Python {host['python']}, "
+        f"temporalio {host['temporalio']}; {host['server']}"
+    )
     print(
         f"one lifecycle (from a real run's history): {ours_shape.timers} timers, "
         f"{ours_shape.activities} activities "
@@ -714,9 +740,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "written untimed first, then only the starts are timed)",
     )
     parser.add_argument(
-        "--activity-threads", type=int, default=Settings.model_fields["activity_threads"].default,
+        "--activity-threads",
+        type=int,
+        default=Settings.model_fields["activity_threads"].default,
         help="activity thread pool for both workers (the product's default)",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
