@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
 from dunning_policies import transitions as t
 from dunning_policies.calendar import days_past_due, local_moment, next_allowed_moment
 from dunning_policies.language import Channel, Handoff, Negotiate, Policy, Remind
-from dunning_policies.state import InvoiceState, Stage
+from dunning_policies.state import ClosedReason, InvoiceState, Stage
 from dunning_policies.transitions import promise_deadline
 
 
@@ -57,7 +56,7 @@ class HandOff:
 
 @dataclass(frozen=True)
 class Close:
-    reason: Literal["paid", "cancelled", "written_off"]
+    reason: ClosedReason
 
 
 @dataclass(frozen=True)
@@ -167,7 +166,8 @@ def next_action(policy: Policy, state: InvoiceState, now: datetime) -> Decision:
     if state.closed_reason is not None:
         return Decision(Finished(state.closed_reason), None)
     if state.amount_due <= 0:
-        return Decision(Close("paid"), now)
+        credited_in_full = state.amount_credited >= state.original_amount
+        return Decision(Close("credited" if credited_in_full else "paid"), now)
     if state.dispute_reason is not None:
         return Decision(Wait(f"dispute open: {state.dispute_reason}"), None)
     if state.paused:
@@ -204,6 +204,8 @@ def stage_of(state: InvoiceState, now: datetime) -> Stage:
         return Stage.CANCELLED
     if state.closed_reason == "written_off":
         return Stage.WRITTEN_OFF
+    if state.closed_reason == "credited":
+        return Stage.CREDITED
     if state.closed_reason == "paid" or state.amount_due <= 0:
         return Stage.PAID
     if state.handed_off:

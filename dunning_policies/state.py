@@ -32,9 +32,11 @@ class Stage(StrEnum):
     PAID = "paid"
     CANCELLED = "cancelled"
     WRITTEN_OFF = "written_off"
+    CREDITED = "credited"
 
 
-CLOSED_STAGES = frozenset({Stage.PAID, Stage.CANCELLED, Stage.WRITTEN_OFF})
+CLOSED_STAGES = frozenset({Stage.PAID, Stage.CANCELLED, Stage.WRITTEN_OFF, Stage.CREDITED})
+ClosedReason = Literal["paid", "cancelled", "written_off", "credited"]
 
 
 class TaskOutcome(StrEnum):
@@ -58,6 +60,15 @@ class Payment(_Value):
     amount: Decimal = Field(gt=0)
     paid_at: datetime
     reference: str | None = None
+
+
+class CreditNote(_Value):
+    """A credit note the ERP issued against the invoice: it lowers what the customer owes."""
+
+    id: str
+    amount: Decimal = Field(gt=0)
+    issued_at: datetime
+    reason: str | None = None
 
 
 class OpenTask(_Value):
@@ -119,7 +130,8 @@ class InvoiceState(_Value):
         default=True, description="Only the demo turns this off, to show messages at any hour."
     )
     payments: tuple[Payment, ...] = ()
-    closed_reason: Literal["paid", "cancelled", "written_off"] | None = None
+    credit_notes: tuple[CreditNote, ...] = ()
+    closed_reason: ClosedReason | None = None
     paused: bool = False
     dispute_reason: str | None = None
     promise: Promise | None = None
@@ -142,8 +154,12 @@ class InvoiceState(_Value):
         return sum((p.amount for p in self.payments), Decimal(0))
 
     @property
+    def amount_credited(self) -> Decimal:
+        return sum((c.amount for c in self.credit_notes), Decimal(0))
+
+    @property
     def amount_due(self) -> Decimal:
-        return self.original_amount - self.amount_paid
+        return self.original_amount - self.amount_credited - self.amount_paid
 
     @property
     def next_seq(self) -> int:

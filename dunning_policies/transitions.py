@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from dunning_policies.calendar import local_date, local_moment
 from dunning_policies.language import Channel, Handoff, Negotiate, Policy, Remind
 from dunning_policies.state import (
+    ClosedReason,
     InvoiceState,
     Negotiation,
     OpenTask,
@@ -329,9 +330,7 @@ def hand_off(state: InvoiceState, step: Handoff, at: datetime, reason: str) -> I
     )
 
 
-def close(
-    state: InvoiceState, reason: Literal["paid", "cancelled", "written_off"], at: datetime
-) -> InvoiceState:
+def close(state: InvoiceState, reason: ClosedReason, at: datetime) -> InvoiceState:
     task = state.negotiation.task
     if task is not None:
         # A paid or cancelled invoice must not linger in the collectors' inbox.

@@ -13,6 +13,7 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import DunningActivities, ProgressReport, SendRequest
+    from dunning_policies import amendments
     from dunning_policies import transitions as t
     from dunning_policies.engine import (
         Action,
@@ -32,9 +33,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from dunning_policies.language import Policy
     from dunning_policies.money import to_minor
-    from dunning_policies.state import InvoiceState, Payment
+    from dunning_policies.state import CreditNote, InvoiceState, Payment
     from workflows.messages import (
+        AddressInvalid,
+        ChannelPreference,
+        CreditNoteNotice,
         DisputeResolution,
+        InvoiceAmendment,
         InvoiceDunningInput,
         InvoiceOutcome,
         InvoiceStatus,
@@ -255,6 +260,42 @@ class InvoiceDunningWorkflow:
             id=notice.id, amount=notice.amount, paid_at=notice.paid_at, reference=notice.reference
         )
         self._changed(t.apply_payment(self._state, payment, workflow.now()))
+
+    @workflow.signal
+    def credit_note_applied(self, notice: CreditNoteNotice) -> None:
+        note = CreditNote(
+            id=notice.id, amount=notice.amount, issued_at=notice.issued_at, reason=notice.reason
+        )
+        self._changed(amendments.apply_credit_note(self._state, note, workflow.now()))
+
+    @workflow.signal
+    def amend(self, amendment: InvoiceAmendment) -> None:
+        try:
+            amended = amendments.amend_invoice(
+                self._state,
+                workflow.now(),
+                due_on=amendment.due_on,
+                original_amount=amendment.amount,
+                reason=amendment.reason,
+            )
+        except ValueError as error:
+            # The API validates first; a signal cannot answer, so a bad one is logged, not applied.
+            workflow.logger.warning("amendment refused", extra={"reason": str(error)})
+            return
+        self._changed(amended)
+
+    @workflow.signal
+    def channel_preference(self, preference: ChannelPreference) -> None:
+        change = amendments.opt_out if preference.opted_out else amendments.opt_in
+        self._changed(change(self._state, preference.channel, workflow.now(), preference.source))
+
+    @workflow.signal
+    def address_invalid(self, notice: AddressInvalid) -> None:
+        self._changed(
+            amendments.mark_address_invalid(
+                self._state, notice.channel, workflow.now(), notice.reason
+            )
+        )
 
     @workflow.signal
     def pause(self, request: Reason) -> None:

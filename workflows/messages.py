@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dunning_policies.language import Policy
+from dunning_policies.language import Channel, Policy
 from dunning_policies.state import InvoiceState, OpenTask, Promise, TimelineEvent
 
 TASK_QUEUE = "dunning"
@@ -36,6 +36,32 @@ class PaymentNotice(_Message):
     amount: Decimal = Field(gt=0)
     paid_at: datetime
     reference: str | None = None
+
+
+class CreditNoteNotice(_Message):
+    id: str
+    amount: Decimal = Field(gt=0)
+    issued_at: datetime
+    reason: str | None = None
+
+
+class InvoiceAmendment(_Message):
+    due_on: date | None = None
+    amount: Decimal | None = Field(default=None, gt=0)
+    reason: str | None = None
+
+
+class ChannelPreference(_Message):
+    """The debtor opted out of (or back into) a channel, e.g. by replying STOP."""
+
+    channel: Channel
+    opted_out: bool
+    source: str
+
+
+class AddressInvalid(_Message):
+    channel: Channel
+    reason: str
 
 
 class DisputeResolution(_Message):
