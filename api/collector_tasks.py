@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from api.invoicing import InvalidRequest
+from api.errors import InvalidRequest
 from dunning_policies.transitions import TaskCompletion
 from ledger.db import unit_of_work
 from ledger.repositories.tasks import TaskRepository

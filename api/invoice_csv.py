@@ -16,13 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from api.invoicing import (
-    CustomerDetails,
-    InvalidRequest,
-    NewInvoice,
-    issue_invoice,
-    parse_amount,
-)
+from api.errors import InvalidRequest, parse_amount
+from api.invoicing import CustomerDetails, NewInvoice, issue_invoice
 from dunning_policies.money import validate_currency
 
 COLUMNS = (

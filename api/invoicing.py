@@ -6,14 +6,13 @@ re-send anything.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
+from datetime import date, time
+from decimal import Decimal
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.common import (
     SearchAttributeKey,
     SearchAttributePair,
@@ -22,9 +21,11 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
+from api.errors import InvalidRequest, InvoiceConflict, parse_amount
+from api.payments import apply_waiting_payments
 from dunning_policies.calendar import local_moment
+from dunning_policies.language import Channel
 from dunning_policies.money import from_minor, to_minor, validate_currency
 from dunning_policies.registry import get_policy
 from dunning_policies.segments import CustomerProfile, policy_name_for, segment_for
@@ -32,11 +33,11 @@ from dunning_policies.state import Customer as EngineCustomer
 from dunning_policies.state import InvoiceState
 from ledger.db import unit_of_work
 from ledger.models import Customer, Invoice
+from ledger.repositories.contact_blocks import ContactBlockRepository
 from ledger.repositories.customers import CustomerRepository
 from ledger.repositories.invoices import InvoiceRepository
-from ledger.repositories.payments import PaymentRepository
 from workflows.invoice import InvoiceDunningWorkflow
-from workflows.messages import InvoiceDunningInput, PaymentNotice, workflow_id_for
+from workflows.messages import InvoiceDunningInput, workflow_id_for
 
 log = structlog.get_logger()
 
@@ -45,18 +46,6 @@ SEGMENT = SearchAttributeKey.for_keyword("DunningSegment")
 STAGE = SearchAttributeKey.for_keyword("DunningStage")
 AMOUNT_DUE_MINOR = SearchAttributeKey.for_int("DunningAmountDueMinor")
 DUE_DATE = SearchAttributeKey.for_datetime("DunningDueDate")
-
-
-class InvalidRequest(ValueError):
-    """Bad input, with the field that is wrong in the message."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
-class InvoiceConflict(InvalidRequest):
-    """The invoice number exists with different content."""
 
 
 @dataclass(frozen=True)
@@ -91,20 +80,6 @@ class IssuedInvoice:
     policy: str
     policy_version: int
     created: bool
-
-
-def parse_amount(raw: str | Decimal, currency: str, field: str = "amount") -> Decimal:
-    try:
-        amount = Decimal(str(raw).strip())
-    except InvalidOperation as error:
-        raise InvalidRequest(field, f"{raw!r} is not a number") from error
-    if not amount.is_finite() or amount <= 0:
-        raise InvalidRequest(field, f"must be a positive amount, got {raw!r}")
-    try:
-        to_minor(amount, currency)
-    except ValueError as error:
-        raise InvalidRequest(field, str(error)) from error
-    return amount
 
 
 def _validate(invoice: NewInvoice) -> NewInvoice:
@@ -208,6 +183,7 @@ async def issue_invoice(
                 locale=customer.locale,
                 channels=customer.reachable_channels,
             ),
+            unusable_channels=_blocked_channels(session, customer.id),
         )
         segment, policy_name, policy_version = (
             invoice.segment,
@@ -239,6 +215,7 @@ async def issue_invoice(
     except WorkflowAlreadyStartedError:
         # The invoice's workflow has already finished (paid, cancelled): never restart it.
         log.info("invoice already closed; not restarted", invoice=new.number, workflow=workflow_id)
+    await apply_waiting_payments(client, sessions, new.number)
     if created:
         log.info(
             "invoice issued",
@@ -249,6 +226,12 @@ async def issue_invoice(
             policy=policy_name,
         )
     return IssuedInvoice(new.number, workflow_id, segment, policy_name, policy_version, created)
+
+
+def _blocked_channels(session: Session, customer_id: str) -> dict[Channel, str]:
+    """Channels the customer opted out of, or whose address bounced, on any earlier invoice."""
+    blocked = ContactBlockRepository.from_session(session).blocked_channels(customer_id)
+    return {Channel(channel): reason for channel, reason in blocked.items()}
 
 
 def _differences(stored: Invoice, new: NewInvoice, customer_id: str) -> list[str]:
@@ -266,64 +249,3 @@ def _differences(stored: Invoice, new: NewInvoice, customer_id: str) -> list[str
     if stored.due_on != new.due_on:
         differences.append(f"due date ({stored.due_on} then, {new.due_on} now)")
     return differences
-
-
-@dataclass(frozen=True)
-class RecordedPayment:
-    payment_id: str
-    invoice_number: str
-    amount: Decimal
-    currency: str
-    new: bool
-    delivered_to_workflow: bool
-
-
-async def record_payment(
-    client: Client,
-    sessions: sessionmaker[Session],
-    invoice_number: str,
-    raw_amount: str | Decimal,
-    *,
-    paid_at: datetime | None = None,
-    reference: str | None = None,
-) -> RecordedPayment:
-    paid_at = paid_at or datetime.now(UTC)
-    if paid_at.tzinfo is None:
-        raise InvalidRequest("paid_at", "needs a UTC offset, e.g. 2026-12-01T10:00:00-03:00")
-    with unit_of_work(sessions) as session:
-        invoice = InvoiceRepository.from_session(session).get(invoice_number)
-        if invoice is None:
-            raise InvalidRequest("invoice", f"{invoice_number} is not known")
-        amount = parse_amount(raw_amount, invoice.currency)
-        # A reference makes the payment idempotent; without one every call is a new payment.
-        payment_id = (
-            f"{invoice_number}:{reference}" if reference else f"{invoice_number}:{uuid.uuid4()}"
-        )
-        _, new = PaymentRepository.from_session(session).add_if_absent(
-            id=payment_id,
-            invoice_number=invoice_number,
-            customer_id=invoice.customer_id,
-            amount_minor=to_minor(amount, invoice.currency),
-            currency=invoice.currency,
-            paid_at=paid_at.astimezone(UTC),
-            reference=reference,
-        )
-        currency, workflow_id = invoice.currency, invoice.workflow_id
-    handle: WorkflowHandle[InvoiceDunningWorkflow, object] = client.get_workflow_handle(workflow_id)
-    try:
-        await handle.signal(
-            InvoiceDunningWorkflow.payment_received,
-            PaymentNotice(id=payment_id, amount=amount, paid_at=paid_at, reference=reference),
-        )
-        delivered = True
-    except RPCError as error:
-        # The workflow has ended (paid or cancelled): the payment stays in the ledger as cash.
-        log.warning(
-            "payment for a closed invoice kept in the ledger",
-            invoice=invoice_number,
-            workflow=workflow_id,
-            error=str(error),
-        )
-        delivered = False
-    log.info("payment recorded", invoice=invoice_number, payment=payment_id, amount=str(amount))
-    return RecordedPayment(payment_id, invoice_number, amount, currency, new, delivered)

@@ -12,14 +12,10 @@ import typer
 from rich.table import Table
 from temporalio.service import RPCError
 
+from api.errors import InvalidRequest
 from api.invoice_csv import BadHeader, import_invoices
-from api.invoicing import (
-    CustomerDetails,
-    InvalidRequest,
-    NewInvoice,
-    issue_invoice,
-    record_payment,
-)
+from api.invoicing import CustomerDetails, NewInvoice, issue_invoice
+from api.payments import record_payment
 from cli.runtime import console, fail, print_json, run, runtime
 from dunning_policies.money import from_minor
 from ledger.db import unit_of_work

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from api.collector_tasks import complete_task
-from api.invoicing import InvalidRequest
+from api.errors import InvalidRequest
 from cli.runtime import console, fail, print_json, run, runtime
 from dunning_policies.state import TaskOutcome
 from dunning_policies.transitions import TaskCompletion

@@ -53,6 +53,22 @@ class Settings(BaseSettings):
     email_from: str = "cobranza@example.com"
     provider_timeout_seconds: float = 15.0
 
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_base_url: str = Field(
+        default="http://localhost:8000",
+        description="Where providers reach the API: Twilio signs the URL it called, so behind a "
+        "proxy this must be the public address.",
+    )
+    sendgrid_webhook_public_key: str = Field(
+        default="", description="SendGrid's signed event webhook verification key (base64)."
+    )
+    payment_webhook_secrets: SecretStr = Field(
+        default=SecretStr(""),
+        description="Comma-separated HMAC secrets for POST /webhooks/payments (several while "
+        "rotating).",
+    )
+
     activity_threads: int = 16
     relax_contact_windows: bool = Field(
         default=False,

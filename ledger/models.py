@@ -127,6 +127,9 @@ class Payment(Base):
     paid_at: Mapped[datetime]
     reference: Mapped[str | None]
     recorded_at: Mapped[datetime] = mapped_column(default=utc_now)
+    status: Mapped[str] = mapped_column(index=True, default="applied", server_default="applied")
+    """``applied`` once its invoice's workflow has it; ``unapplied`` while it is unknown."""
+    source: Mapped[str | None]
 
 
 class Interaction(Base):
@@ -226,3 +229,79 @@ class CustomerCredit(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str]
     created_at: Mapped[datetime]
+
+
+API_KEY_ROLES = ("erp", "collector", "ops", "admin")
+CONTACT_BLOCK_KINDS = ("opted_out", "address_invalid")
+BANK_LINE_STATUSES = ("matched", "suggested", "unmatched", "confirmed", "dismissed")
+
+
+class ApiKey(Base):
+    """A caller of the HTTP API. Only a SHA-256 of the secret is kept: the key is shown once."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (_in_check("role", API_KEY_ROLES),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    role: Mapped[str]
+    secret_sha256: Mapped[str]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    revoked_at: Mapped[datetime | None]
+
+
+class CreditNote(Base):
+    __tablename__ = "credit_notes"
+    __table_args__ = (
+        _currency_check(),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    invoice_number: Mapped[str] = mapped_column(ForeignKey("invoices.number"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str]
+    issued_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None]
+    recorded_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ContactBlock(Base):
+    """A channel the customer must not be contacted on: opted out, or its address bounced."""
+
+    __tablename__ = "contact_blocks"
+    __table_args__ = (_in_check("kind", CONTACT_BLOCK_KINDS),)
+
+    customer_id: Mapped[str] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(primary_key=True)
+    kind: Mapped[str]
+    address: Mapped[str | None]
+    reason: Mapped[str]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class BankLine(Base):
+    """One line of an imported bank statement and what became of it; none is ever dropped."""
+
+    __tablename__ = "bank_lines"
+    __table_args__ = (_currency_check(), _in_check("status", BANK_LINE_STATUSES))
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    source: Mapped[str]
+    line: Mapped[int] = mapped_column(Integer)
+    booked_on: Mapped[date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str]
+    direction: Mapped[str]
+    description: Mapped[str]
+    bank_reference: Mapped[str | None]
+    counterparty_name: Mapped[str | None]
+    counterparty_tax_id: Mapped[str | None]
+    status: Mapped[str] = mapped_column(index=True)
+    invoice_number: Mapped[str | None]
+    rule: Mapped[str | None]
+    reason: Mapped[str]
+    candidates: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    payment_id: Mapped[str | None]
+    imported_at: Mapped[datetime] = mapped_column(default=utc_now)
+    resolved_at: Mapped[datetime | None]

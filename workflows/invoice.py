@@ -51,6 +51,10 @@ with workflow.unsafe.imports_passed_through():
 STAGE = SearchAttributeKey.for_keyword("DunningStage")
 AMOUNT_DUE_MINOR = SearchAttributeKey.for_int("DunningAmountDueMinor")
 
+# A signal handled while the ledger write was in flight (a cancel, a credit note) must wake
+# the loop at once; before this patch it waited for the next timer.
+WAKE_ON_CHANGE_DURING_RECORD = "wake-on-change-during-record"
+
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
     backoff_coefficient=2.0,
@@ -110,6 +114,7 @@ class InvoiceDunningWorkflow:
             if isinstance(decision.action, Finished):
                 break
             if decision.at is None or decision.at > now:
+                seen = self._revision
                 await self._record(decision)
                 if workflow.info().is_continue_as_new_suggested():
                     await workflow.wait_condition(workflow.all_handlers_finished)
@@ -121,7 +126,11 @@ class InvoiceDunningWorkflow:
                             continued=True,
                         )
                     )
-                await self._wait_for_change(None if decision.at is None else decision.at - now)
+                if not workflow.patched(WAKE_ON_CHANGE_DURING_RECORD):
+                    seen = self._revision
+                await self._wait_for_change(
+                    seen, None if decision.at is None else decision.at - now
+                )
                 continue
             await self._execute(decision.action, now)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -133,8 +142,7 @@ class InvoiceDunningWorkflow:
             credit=max(-self._state.amount_due, Decimal(0)),
         )
 
-    async def _wait_for_change(self, timeout: timedelta | None) -> None:
-        seen = self._revision
+    async def _wait_for_change(self, seen: int, timeout: timedelta | None) -> None:
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(lambda: self._revision != seen, timeout=timeout)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dunning_policies.money import validate_currency
 from ledger.models import Payment
@@ -25,6 +25,8 @@ class PaymentRepository(Repository[Payment]):
         currency: str,
         paid_at: datetime,
         reference: str | None,
+        status: str = "applied",
+        source: str | None = None,
     ) -> tuple[Payment, bool]:
         """Record a payment once: the bank re-sending the same payment id changes nothing."""
         if amount_minor <= 0:
@@ -38,6 +40,8 @@ class PaymentRepository(Repository[Payment]):
                 "currency": validate_currency(currency),
                 "paid_at": paid_at,
                 "reference": reference,
+                "status": status,
+                "source": source,
             },
             conflict_on="id",
         )
@@ -48,4 +52,30 @@ class PaymentRepository(Repository[Payment]):
             select(Payment)
             .where(Payment.invoice_number == number)
             .order_by(Payment.paid_at, Payment.id)
+        ).all()
+
+    def total_minor_for_invoice(self, number: str) -> int:
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(
+                Payment.invoice_number == number
+            )
+        )
+        return int(total or 0)
+
+    def list_unapplied(self, invoice_number: str | None = None) -> Sequence[Payment]:
+        """Cash whose invoice has not arrived yet (never dropped: applied when it does)."""
+        query = select(Payment).where(Payment.status == "unapplied").order_by(Payment.paid_at)
+        if invoice_number is not None:
+            query = query.where(Payment.invoice_number == invoice_number)
+        return self.session.scalars(query).all()
+
+    def mark_applied(self, payment_id: str) -> Payment:
+        payment = self._get_or_raise(payment_id)
+        payment.status = "applied"
+        return payment
+
+    def list_for_customer_payment(self, payment_id: str) -> Sequence[Payment]:
+        """The allocations of one payment by customer (ids ``<payment id>#<invoice>``)."""
+        return self.session.scalars(
+            select(Payment).where(Payment.id.startswith(f"{payment_id}#", autoescape=True))
         ).all()

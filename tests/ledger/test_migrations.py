@@ -24,6 +24,10 @@ TABLES = {
     "handoffs",
     "outbox",
     "customer_credits",
+    "api_keys",
+    "credit_notes",
+    "contact_blocks",
+    "bank_lines",
 }
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +48,7 @@ def test_upgrade_creates_every_table_and_a_second_upgrade_is_a_no_op(empty_url: 
 
     upgrade_to_head(empty_url)
 
-    assert first == (TABLES, "0001")
+    assert first == (TABLES, "0002")
     assert _schema(empty_url) == first
 
 
@@ -69,7 +73,7 @@ def test_downgrade_to_base_and_back_again(empty_url: str) -> None:
     assert _schema(empty_url) == ({"alembic_version"}, None)
 
     upgrade_to_head(empty_url)
-    assert _schema(empty_url) == (TABLES, "0001")
+    assert _schema(empty_url) == (TABLES, "0002")
 
 
 @pytest.mark.slow
@@ -94,4 +98,4 @@ def test_two_processes_upgrading_at_once_both_succeed(empty_url: str) -> None:
     errors = [child.communicate(timeout=60)[1] for child in children]
 
     assert [child.returncode for child in children] == [0, 0], errors
-    assert _schema(empty_url) == (TABLES, "0001")
+    assert _schema(empty_url) == (TABLES, "0002")

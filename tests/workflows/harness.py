@@ -21,13 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.channels.base import ChannelSender, OutboundMessage
 from activities.channels.console import ConsoleSender
-from api.invoicing import (
-    CustomerDetails,
-    NewInvoice,
-    RecordedPayment,
-    issue_invoice,
-    record_payment,
-)
+from api.invoicing import CustomerDetails, NewInvoice, issue_invoice
+from api.payments import RecordedPayment, record_payment
 from config.settings import Settings
 from dunning_policies.language import Channel
 from ledger.db import create_ledger_engine, make_session_factory, unit_of_work

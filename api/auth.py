@@ -1,0 +1,74 @@
+"""API keys with roles. A key is shown once when made; only a SHA-256 of its secret is kept
+(the secret is 32 random bytes, so a fast hash is enough — there is nothing to brute-force)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.db import unit_of_work
+from ledger.repositories.api_keys import ApiKeyRepository
+
+ROLES = ("erp", "collector", "ops", "admin")
+KEY_PREFIX = "dk"
+
+
+@dataclass(frozen=True)
+class Caller:
+    key_id: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key_id: str
+    name: str
+    role: str
+    key: str
+    """The whole key, to give to the caller once; it is never stored or shown again."""
+
+
+class NotAuthenticated(Exception):
+    """No key, or a key that is unknown, malformed or revoked."""
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(sessions: sessionmaker[Session], *, role: str, name: str) -> NewKey:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    with unit_of_work(sessions) as session:
+        ApiKeyRepository.from_session(session).add(
+            id=key_id, name=name, role=role, secret_sha256=_digest(secret)
+        )
+    return NewKey(key_id, name, role, f"{KEY_PREFIX}_{key_id}_{secret}")
+
+
+def revoke_key(sessions: sessionmaker[Session], key_id: str) -> None:
+    with unit_of_work(sessions) as session:
+        ApiKeyRepository.from_session(session).revoke(key_id, at=datetime.now(UTC))
+
+
+def authenticate(sessions: sessionmaker[Session], presented: str | None) -> Caller:
+    if not presented:
+        raise NotAuthenticated("no API key: send it as 'Authorization: Bearer <key>'")
+    prefix, _, rest = presented.partition("_")
+    key_id, _, secret = rest.partition("_")
+    if prefix != KEY_PREFIX or not key_id or not secret:
+        raise NotAuthenticated("malformed API key")
+    with unit_of_work(sessions) as session:
+        key = ApiKeyRepository.from_session(session).get_active(key_id)
+        stored = None if key is None else (key.secret_sha256, key.name, key.role)
+    if stored is None or not hmac.compare_digest(stored[0], _digest(secret)):
+        raise NotAuthenticated("unknown or revoked API key")
+    return Caller(key_id, stored[1], stored[2])
