@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.context import AppContext
-from api.routes import customers, invoices, payments
+from api.routes import customers, invoices, payments, webhooks
 from api.temporal import connect
 from config.settings import Settings
 
@@ -43,6 +43,7 @@ def create_app(
     app.include_router(invoices.router)
     app.include_router(payments.router)
     app.include_router(customers.router)
+    app.include_router(webhooks.router)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_problem(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -6,16 +6,28 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import uvicorn
 from rich.panel import Panel
 
+from api.app import create_app
 from api.invoice_csv import import_invoices
 from cli.embedded_temporal import EmbeddedTemporal
 from cli.runtime import Runtime, console
 from cli.sample_book import sample_book
 from worker import build_worker
+
+
+class QuietSignalsServer(uvicorn.Server):
+    """uvicorn inside ``dunning dev``: the dev loop owns Ctrl-C and stops the API itself."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 async def serve(rt: Runtime, demo: bool) -> None:
@@ -28,7 +40,16 @@ async def serve(rt: Runtime, demo: bool) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        api = QuietSignalsServer(
+            uvicorn.Config(
+                create_app(settings, rt.sessions, client),
+                host=settings.api_host,
+                port=settings.api_port,
+                log_level="warning",
+            )
+        )
         async with build_worker(client, settings, rt.sessions):
+            api_task = asyncio.create_task(api.serve())
             if demo:
                 today = datetime.now(ZoneInfo("America/Santiago")).date()
                 # The demo shows messages at any hour; real invoices respect contact windows.
@@ -49,6 +70,8 @@ async def serve(rt: Runtime, demo: bool) -> None:
                     f"Temporal      {settings.temporal_address} "
                     f"(history in {settings.data_dir}/temporal.db)\n"
                     f"Ledger        {settings.ledger_url}\n"
+                    f"HTTP API      http://{settings.api_host}:{settings.api_port}/docs "
+                    "(keys: dunning keys create --role erp)\n"
                     "Try           dunning outbox · dunning tasks --open · "
                     "dunning status F-20010\n"
                     "              dunning pay --invoice F-20010 --amount 1000\n"
@@ -60,5 +83,7 @@ async def serve(rt: Runtime, demo: bool) -> None:
             sys.stdout.flush()
             await stop.wait()
             console.print("Stopping…")
+            api.should_exit = True
+            await api_task
     finally:
         server.stop()

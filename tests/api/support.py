@@ -58,13 +58,16 @@ def invoice_body(number: str, issued_on: str, due_on: str, **overrides: object) 
 
 
 @asynccontextmanager
-async def running_api(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[ApiHarness]:
+async def running_api(
+    env: WorkflowEnvironment, tmp_path: Path, **settings: object
+) -> AsyncIterator[ApiHarness]:
+    """``settings``: overrides for the API's settings (webhook secrets, public URL)."""
     async with running_worker(env.client, tmp_path) as harness:
         keys = {
             role: create_key(harness.sessions, role=role, name=f"test {role}").key
             for role in ("erp", "collector", "ops", "admin")
         }
-        app = create_app(harness.settings, harness.sessions, env.client)
+        app = create_app(harness.settings.model_copy(update=settings), harness.sessions, env.client)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
             try:

@@ -41,12 +41,12 @@ async def test_issuing_is_idempotent_and_a_conflict_names_the_fields(
 ) -> None:
     today, due = await dates(time_skipping_env)
     async with running_api(time_skipping_env, tmp_path) as api:
-        body = invoice_body("F-100", today.isoformat(), due.isoformat())
+        body = invoice_body("A-100", today.isoformat(), due.isoformat())
         created = await api.post("/v1/invoices", body)
         assert created.status_code == 201, created.text
         assert created.json() == {
-            "number": "F-100",
-            "workflow_id": "invoice-F-100",
+            "number": "A-100",
+            "workflow_id": "invoice-A-100",
             "segment": "standard",
             "policy": "standard",
             "policy_version": created.json()["policy_version"],
@@ -64,7 +64,7 @@ async def test_issuing_is_idempotent_and_a_conflict_names_the_fields(
 
         detail = await eventually(
             api,
-            lambda: api.get("/v1/invoices/F-100"),
+            lambda: api.get("/v1/invoices/A-100"),
             lambda b: b["next_action"] == "send preventive",
             "the workflow's first report",
         )
@@ -72,30 +72,28 @@ async def test_issuing_is_idempotent_and_a_conflict_names_the_fields(
         assert [e["kind"] for e in detail["timeline"]] == ["issued"]
 
 
-async def test_bad_fields_are_named(
-    time_skipping_env: WorkflowEnvironment, tmp_path: Path
-) -> None:
+async def test_bad_fields_are_named(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> None:
     today, due = await dates(time_skipping_env)
     async with running_api(time_skipping_env, tmp_path) as api:
         as_float = await api.post(
-            "/v1/invoices", invoice_body("F-1", today.isoformat(), due.isoformat(), amount=12.5)
+            "/v1/invoices", invoice_body("A-1", today.isoformat(), due.isoformat(), amount=12.5)
         )
         assert as_float.status_code == 422
         assert as_float.json()["detail"]["field"] == "amount"
         assert "not a float" in as_float.json()["detail"]["message"]
 
         backwards = await api.post(
-            "/v1/invoices", invoice_body("F-2", due.isoformat(), today.isoformat())
+            "/v1/invoices", invoice_body("A-2", due.isoformat(), today.isoformat())
         )
         assert backwards.status_code == 422
         assert backwards.json()["detail"]["field"] == "due"
 
         unknown = await api.post(
             "/v1/invoices",
-            invoice_body("F-3", today.isoformat(), due.isoformat(), currency="XYZ"),
+            invoice_body("A-3", today.isoformat(), due.isoformat(), currency="XYZ"),
         )
         assert unknown.status_code == 422 and unknown.json()["detail"]["field"] == "currency"
-        assert (await api.get("/v1/invoices/F-404")).status_code == 404
+        assert (await api.get("/v1/invoices/A-404")).status_code == 404
 
 
 async def test_a_due_date_change_replans_and_a_credit_note_lowers_then_closes(
@@ -103,30 +101,31 @@ async def test_a_due_date_change_replans_and_a_credit_note_lowers_then_closes(
 ) -> None:
     today, due = await dates(time_skipping_env)
     async with running_api(time_skipping_env, tmp_path) as api:
-        await api.post("/v1/invoices", invoice_body("F-200", today.isoformat(), due.isoformat()))
+        await api.post("/v1/invoices", invoice_body("A-200", today.isoformat(), due.isoformat()))
         first = await eventually(
             api,
-            lambda: api.get("/v1/invoices/F-200"),
+            lambda: api.get("/v1/invoices/A-200"),
             lambda b: b["next_action_at"] is not None,
             "first plan",
         )
         later = due + timedelta(days=14)
         moved = await api.http.patch(
-            "/v1/invoices/F-200",
+            "/v1/invoices/A-200",
             json={"due_on": later.isoformat(), "reason": "plazo extendido"},
             headers=api.as_role("erp"),
         )
         assert moved.status_code == 200 and moved.json()["due_on"] == later.isoformat()
         replanned = await eventually(
             api,
-            lambda: api.get("/v1/invoices/F-200"),
-            lambda b: b["due_on"] == later.isoformat()
-            and b["next_action_at"] != first["next_action_at"],
+            lambda: api.get("/v1/invoices/A-200"),
+            lambda b: (
+                b["due_on"] == later.isoformat() and b["next_action_at"] != first["next_action_at"]
+            ),
             "replanned after the new due date",
         )
         assert replanned["timeline"][-1]["kind"] == "invoice_amended"
 
-        note = {"id": "NC-1", "invoice_number": "F-200", "amount": "250000", "reason": "dev."}
+        note = {"id": "NC-1", "invoice_number": "A-200", "amount": "250000", "reason": "dev."}
         credited = await api.post("/v1/credit-notes", note)
         assert credited.status_code == 201 and credited.json()["delivered_to_workflow"]
         assert (await api.post("/v1/credit-notes", note)).status_code == 200
@@ -134,16 +133,16 @@ async def test_a_due_date_change_replans_and_a_credit_note_lowers_then_closes(
         assert clash.status_code == 409 and clash.json()["detail"]["field"] == "id"
         await eventually(
             api,
-            lambda: api.get("/v1/invoices/F-200"),
+            lambda: api.get("/v1/invoices/A-200"),
             lambda b: b["amount_due"] == "1000000",
             "amount due after the credit note",
         )
 
-        rest = {"id": "NC-2", "invoice_number": "F-200", "amount": "1000000"}
+        rest = {"id": "NC-2", "invoice_number": "A-200", "amount": "1000000"}
         assert (await api.post("/v1/credit-notes", rest)).status_code == 201
         closed = await eventually(
             api,
-            lambda: api.get("/v1/invoices/F-200"),
+            lambda: api.get("/v1/invoices/A-200"),
             stage_is("credited"),
             "closed by credit notes",
         )
@@ -155,13 +154,13 @@ async def test_cancel_stops_the_invoice(
 ) -> None:
     today, due = await dates(time_skipping_env)
     async with running_api(time_skipping_env, tmp_path) as api:
-        await api.post("/v1/invoices", invoice_body("F-300", today.isoformat(), due.isoformat()))
-        cancelled = await api.post("/v1/invoices/F-300/cancel", {"reason": "anulada en el ERP"})
+        await api.post("/v1/invoices", invoice_body("A-300", today.isoformat(), due.isoformat()))
+        cancelled = await api.post("/v1/invoices/A-300/cancel", {"reason": "anulada en el ERP"})
         assert cancelled.status_code == 200
         await eventually(
-            api, lambda: api.get("/v1/invoices/F-300"), stage_is("cancelled"), "cancelled"
+            api, lambda: api.get("/v1/invoices/A-300"), stage_is("cancelled"), "cancelled"
         )
-        assert (await api.post("/v1/invoices/F-999/cancel", {"reason": "x"})).status_code == 404
+        assert (await api.post("/v1/invoices/A-999/cancel", {"reason": "x"})).status_code == 404
 
 
 async def test_cash_for_an_unknown_invoice_waits_and_is_applied_when_it_arrives(
@@ -170,7 +169,7 @@ async def test_cash_for_an_unknown_invoice_waits_and_is_applied_when_it_arrives(
     today, due = await dates(time_skipping_env)
     async with running_api(time_skipping_env, tmp_path) as api:
         early = {
-            "invoice_number": "F-400",
+            "invoice_number": "A-400",
             "amount": "1250000",
             "currency": "CLP",
             "reference": "TRX-1",
@@ -180,9 +179,9 @@ async def test_cash_for_an_unknown_invoice_waits_and_is_applied_when_it_arrives(
         assert kept.json()["status"] == "unapplied"
         assert (await api.post("/v1/payments", early)).json()["created"] is False
 
-        await api.post("/v1/invoices", invoice_body("F-400", today.isoformat(), due.isoformat()))
+        await api.post("/v1/invoices", invoice_body("A-400", today.isoformat(), due.isoformat()))
         paid = await eventually(
-            api, lambda: api.get("/v1/invoices/F-400"), stage_is("paid"), "paid by early cash"
+            api, lambda: api.get("/v1/invoices/A-400"), stage_is("paid"), "paid by early cash"
         )
         kinds = [e["kind"] for e in paid["timeline"]]
         assert kinds[:2] == ["issued", "payment_received"] and "message_sent" not in kinds
@@ -196,12 +195,12 @@ async def test_a_payment_by_customer_goes_to_the_oldest_invoices_first(
         await api.post(
             "/v1/invoices",
             invoice_body(
-                "F-502", today.isoformat(), (due + timedelta(days=7)).isoformat(), amount="500000"
+                "A-502", today.isoformat(), (due + timedelta(days=7)).isoformat(), amount="500000"
             ),
         )
         await api.post(
             "/v1/invoices",
-            invoice_body("F-501", today.isoformat(), due.isoformat(), amount="300000"),
+            invoice_body("A-501", today.isoformat(), due.isoformat(), amount="300000"),
         )
         paid = await api.post(
             "/v1/payments",
@@ -209,26 +208,26 @@ async def test_a_payment_by_customer_goes_to_the_oldest_invoices_first(
         )
         assert paid.status_code == 200, paid.text
         assert [(a["invoice_number"], a["amount"]) for a in paid.json()["allocations"]] == [
-            ("F-501", "300000"),
-            ("F-502", "100000"),
+            ("A-501", "300000"),
+            ("A-502", "100000"),
         ]
-        await eventually(api, lambda: api.get("/v1/invoices/F-501"), stage_is("paid"), "F-501")
+        await eventually(api, lambda: api.get("/v1/invoices/A-501"), stage_is("paid"), "A-501")
         await eventually(
             api,
-            lambda: api.get("/v1/invoices/F-502"),
+            lambda: api.get("/v1/invoices/A-502"),
             lambda b: b["amount_due"] == "400000",
-            "F-502 partly paid",
+            "A-502 partly paid",
         )
         statement = (await api.get("/v1/customers/C-42", role="collector")).json()
         assert statement["balances"] == {"CLP": "400000"}
-        assert [i["number"] for i in statement["open_items"]] == ["F-502"]
+        assert [i["number"] for i in statement["open_items"]] == ["A-502"]
 
         overpaid = await api.post(
             "/v1/payments",
             {"customer_id": "C-42", "amount": "450000", "currency": "CLP", "reference": "T-10"},
         )
         assert [(a["invoice_number"], a["amount"]) for a in overpaid.json()["allocations"]] == [
-            ("F-502", "450000")
+            ("A-502", "450000")
         ]
         await eventually(
             api,
@@ -246,12 +245,12 @@ async def test_invoices_are_listed_with_filters_and_pages(
         for i in range(5):
             await api.post(
                 "/v1/invoices",
-                invoice_body(f"F-6{i}", today.isoformat(), (due + timedelta(days=i)).isoformat()),
+                invoice_body(f"A-6{i}", today.isoformat(), (due + timedelta(days=i)).isoformat()),
             )
         first = (await api.get("/v1/invoices", customer="C-42", page=1, page_size=2)).json()
-        assert first["total"] == 5 and [i["number"] for i in first["items"]] == ["F-60", "F-61"]
+        assert first["total"] == 5 and [i["number"] for i in first["items"]] == ["A-60", "A-61"]
         last = (await api.get("/v1/invoices", customer="C-42", page=3, page_size=2)).json()
-        assert [i["number"] for i in last["items"]] == ["F-64"]
+        assert [i["number"] for i in last["items"]] == ["A-64"]
         assert (await api.get("/v1/invoices", segment="high_risk")).json()["total"] == 0
         assert (await api.get("/v1/invoices", overdue="true")).json()["total"] == 0
         assert (await api.get("/v1/invoices", stage="current")).json()["total"] == 5

@@ -3,10 +3,12 @@ and opens negotiation tasks within 60 s, stops on Ctrl-C, and resumes with no me
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sqlite3
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.integration.processes import REPO, environment, eventually, free_port, spawn
@@ -38,8 +40,11 @@ def outbox_keys(path: Path) -> list[tuple[str, int, str]]:
 
 
 async def test_the_demo_sends_what_is_due_and_resumes_without_sending_twice(tmp_path):
+    api_port = free_port()
     env = environment(
-        temporal_address=f"127.0.0.1:{free_port()}", temporal_ui_port=str(free_port())
+        temporal_address=f"127.0.0.1:{free_port()}",
+        temporal_ui_port=str(free_port()),
+        api_port=str(api_port),
     )
     ledger = tmp_path / ".dunning" / "ledger.db"
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
@@ -58,6 +63,14 @@ async def test_the_demo_sends_what_is_due_and_resumes_without_sending_twice(tmp_
         )
         assert "Sample book: 34 invoices issued, 0 already running, 0 rejected." in output
         assert "Temporal UI   http://localhost:" in output
+        health = await asyncio.to_thread(
+            httpx.get, f"http://127.0.0.1:{api_port}/healthz", timeout=10
+        )
+        assert health.json() == {"status": "ok"}
+        unauthenticated = await asyncio.to_thread(
+            httpx.get, f"http://127.0.0.1:{api_port}/v1/invoices", timeout=10
+        )
+        assert unauthenticated.status_code == 401
         await eventually(
             lambda: _quiet(ledger),
             timeout=30,
