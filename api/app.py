@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
 
 from api.context import AppContext
@@ -57,6 +58,15 @@ def create_app(
         ]
         first = problems[0] if problems else {"field": None, "message": "invalid request"}
         return JSONResponse(status_code=422, content={"detail": {**first, "errors": problems}})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_problem(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        detail = error.detail
+        if not isinstance(detail, dict):
+            detail = {"field": None, "message": str(detail)}
+        return JSONResponse(
+            status_code=error.status_code, content={"detail": detail}, headers=error.headers
+        )
 
     @app.get("/healthz", tags=["operations"])
     def health() -> dict[str, str]:

@@ -252,8 +252,20 @@ class CustomerStatementOut(BaseModel):
     timeline: list[TimelineEntry]
 
 
-class Problem(BaseModel):
-    """An error a person can act on: which field, and what is wrong with it."""
-
+class FieldProblem(BaseModel):
     field: str | None = None
     message: str
+
+
+class ProblemDetail(FieldProblem):
+    """An error a person can act on: which field, and what is wrong with it."""
+
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="Every invalid field, when there are several."
+    )
+
+
+class Problem(BaseModel):
+    """The body of every error answer."""
+
+    detail: ProblemDetail

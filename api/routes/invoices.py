@@ -28,8 +28,10 @@ from ledger.db import unit_of_work
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The body is not valid JSON."},
     401: {"model": Problem, "description": "No API key, or an unknown one."},
     403: {"model": Problem, "description": "The key's role may not do this."},
+    422: {"model": Problem, "description": "A field is invalid; the answer names it."},
 }
 
 
@@ -149,7 +151,7 @@ def list_invoices(
     stage: str | None = None,
     segment: str | None = None,
     overdue: Annotated[bool, Query(description="Only open invoices past their due date.")] = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> InvoicePage:
     with unit_of_work(context.sessions) as session:

@@ -31,6 +31,7 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 REJECTIONS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "Authentic but unreadable."},
+    422: {"model": Problem, "description": "The form or body is missing a field."},
     403: {"model": Problem, "description": "Forged, missing or replayed signature."},
     503: {"model": Problem, "description": "This webhook's secret is not configured."},
 }
