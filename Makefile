@@ -30,6 +30,7 @@ test: lint typecheck
 
 bench: install
 	$(BIN)/python -m bench.lifecycle
+	$(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf $(VENV) .dunning .pytest_cache .mypy_cache .ruff_cache .hypothesis

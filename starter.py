@@ -13,7 +13,7 @@ app = typer.Typer(
     help="Collections (cobranza) on durable workflows.", no_args_is_help=True, add_completion=False
 )
 app.command()(invoices.issue)
-app.command("import")(invoices.import_csv)
+app.add_typer(invoices.imports, name="import")
 app.command()(invoices.pay)
 app.command()(invoices.status)
 app.command()(invoices.outbox)

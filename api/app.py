@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
 
 from api.context import AppContext
-from api.routes import customers, invoices, payments, webhooks
+from api.routes import customers, imports, invoices, payments, webhooks
 from api.temporal import connect
 from config.settings import Settings
 
@@ -44,6 +44,7 @@ def create_app(
     app.include_router(invoices.router)
     app.include_router(payments.router)
     app.include_router(customers.router)
+    app.include_router(imports.router)
     app.include_router(webhooks.router)
 
     @app.exception_handler(RequestValidationError)
@@ -61,7 +62,7 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_problem(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        detail = error.detail
+        detail: Any = error.detail
         if not isinstance(detail, dict):
             detail = {"field": None, "message": str(detail)}
         return JSONResponse(

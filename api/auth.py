@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -57,6 +58,16 @@ def create_key(sessions: sessionmaker[Session], *, role: str, name: str) -> NewK
 def revoke_key(sessions: sessionmaker[Session], key_id: str) -> None:
     with unit_of_work(sessions) as session:
         ApiKeyRepository.from_session(session).revoke(key_id, at=datetime.now(UTC))
+    # This process forgets it at once; other processes within CACHE_SECONDS.
+    for digest, (_, caller) in list(_verified.items()):
+        if caller.key_id == key_id:
+            del _verified[digest]
+
+
+# A verified key is trusted for this long without a database read; revoking takes at most as
+# long to bite. Keyed by the digest, so no secret is held in memory in clear.
+CACHE_SECONDS = 30.0
+_verified: dict[str, tuple[float, Caller]] = {}
 
 
 def authenticate(sessions: sessionmaker[Session], presented: str | None) -> Caller:
@@ -66,9 +77,15 @@ def authenticate(sessions: sessionmaker[Session], presented: str | None) -> Call
     key_id, _, secret = rest.partition("_")
     if prefix != KEY_PREFIX or not key_id or not secret:
         raise NotAuthenticated("malformed API key")
+    digest = _digest(secret)
+    cached = _verified.get(digest)
+    if cached is not None and cached[0] > time.monotonic() and cached[1].key_id == key_id:
+        return cached[1]
     with unit_of_work(sessions) as session:
         key = ApiKeyRepository.from_session(session).get_active(key_id)
         stored = None if key is None else (key.secret_sha256, key.name, key.role)
-    if stored is None or not hmac.compare_digest(stored[0], _digest(secret)):
+    if stored is None or not hmac.compare_digest(stored[0], digest):
         raise NotAuthenticated("unknown or revoked API key")
-    return Caller(key_id, stored[1], stored[2])
+    caller = Caller(key_id, stored[1], stored[2])
+    _verified[digest] = (time.monotonic() + CACHE_SECONDS, caller)
+    return caller

@@ -36,6 +36,7 @@ from ledger.models import Customer, Invoice
 from ledger.repositories.contact_blocks import ContactBlockRepository
 from ledger.repositories.customers import CustomerRepository
 from ledger.repositories.invoices import InvoiceRepository
+from ledger.repositories.payments import PaymentRepository
 from workflows.invoice import InvoiceDunningWorkflow
 from workflows.messages import InvoiceDunningInput, workflow_id_for
 
@@ -185,6 +186,7 @@ async def issue_invoice(
             ),
             unusable_channels=_blocked_channels(session, customer.id),
         )
+        cash_waiting = bool(PaymentRepository.from_session(session).list_unapplied(new.number))
         segment, policy_name, policy_version = (
             invoice.segment,
             invoice.policy_name,
@@ -215,7 +217,8 @@ async def issue_invoice(
     except WorkflowAlreadyStartedError:
         # The invoice's workflow has already finished (paid, cancelled): never restart it.
         log.info("invoice already closed; not restarted", invoice=new.number, workflow=workflow_id)
-    await apply_waiting_payments(client, sessions, new.number)
+    if cash_waiting:
+        await apply_waiting_payments(client, sessions, new.number)
     if created:
         log.info(
             "invoice issued",

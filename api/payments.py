@@ -62,6 +62,8 @@ class CustomerPayment:
     allocations: tuple[Allocation, ...]
     credit: Decimal
     """What no open invoice could take, kept as the customer's credit."""
+    new: bool = True
+    """False when this payment (same customer and reference) was already recorded."""
 
 
 def _aware(paid_at: datetime | None) -> datetime:
@@ -204,7 +206,9 @@ async def record_customer_payment(
         if CustomerRepository.from_session(session).get(customer_id) is None:
             raise InvalidRequest("customer_id", f"{customer_id} is not known")
         payments = PaymentRepository.from_session(session)
-        already = [p for p in payments.list_for_customer_payment(payment_id)]
+        already = list(payments.list_for_customer_payment(payment_id))
+        credit_seen = CreditRepository.from_session(session).get(f"CR-{payment_id}")
+        new = not already and credit_seen is None
         if already:
             plan = [(p.invoice_number, p.amount_minor) for p in already]
         else:
@@ -275,4 +279,5 @@ async def record_customer_payment(
         currency,
         tuple(allocations),
         from_minor(credit_minor, currency),
+        new,
     )

@@ -15,7 +15,7 @@ import uvicorn
 from rich.panel import Panel
 
 from api.app import create_app
-from api.invoice_csv import import_invoices
+from api.imports import import_invoice_file
 from cli.embedded_temporal import EmbeddedTemporal
 from cli.runtime import Runtime, console
 from cli.sample_book import sample_book
@@ -53,11 +53,12 @@ async def serve(rt: Runtime, demo: bool) -> None:
             if demo:
                 today = datetime.now(ZoneInfo("America/Santiago")).date()
                 # The demo shows messages at any hour; real invoices respect contact windows.
-                report = await import_invoices(
+                report = await import_invoice_file(
                     client,
                     rt.sessions,
                     settings.task_queue,
-                    sample_book(settings.data_dir, today),
+                    sample_book(settings.data_dir, today).encode("utf-8"),
+                    filename="sample_book.csv",
                     respect_contact_window=False,
                 )
                 console.print(

@@ -5,15 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.progress import Progress
 from rich.table import Table
 from temporalio.service import RPCError
 
+from api.bank import StatementFormatError
+from api.bank_import import import_statement
 from api.errors import InvalidRequest
-from api.invoice_csv import BadHeader, import_invoices
+from api.flatfiles.defaults import defaults_for_country
+from api.flatfiles.errors import FlatFileError
+from api.flatfiles.headers import load_mapping
+from api.imports import import_invoice_file, import_payment_file
 from api.invoicing import CustomerDetails, NewInvoice, issue_invoice
 from api.payments import record_payment
 from cli.runtime import console, fail, print_json, run, runtime
@@ -93,46 +99,119 @@ def issue(
     run(go)
 
 
-def import_csv(
+imports = typer.Typer(help="Import invoices, payments or bank statements from files.")
+Country = Annotated[str, typer.Option(help="Country of rows that do not say: CL, MX, CO, PE.")]
+Mapping = Annotated[
+    Path | None,
+    typer.Option(help="JSON or TOML {file header: column} for headers we do not recognise."),
+]
+
+
+def _show(report: dict[str, Any], as_json: bool, dry_run: bool) -> None:
+    if as_json:
+        print_json(report)
+    else:
+        counts = ", ".join(f"{name} {count}" for name, count in report["counts"].items())
+        console.print(("dry run: " if dry_run else "") + counts)
+        for rejected in report.get("rejected", []):
+            console.print(
+                f"  line {rejected['line']}, {rejected['column']} = {rejected['value']!r}: "
+                f"{rejected['reason']}",
+                highlight=False,
+            )
+        for note in report.get("notes", []):
+            console.print(f"  [dim]{note}[/]", highlight=False)
+    if report.get("rejected"):
+        raise typer.Exit(2)
+
+
+@imports.command("invoices")
+def import_invoice_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report only; change nothing.")
+    ] = False,
+    country: Country = "CL",
+    mapping: Mapping = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Import invoices from a UTF-8 CSV (see README for the columns)."""
+    """Invoices from a CSV (comma or semicolon, UTF-8 or Latin-1) or XLSX, as the ERP exports."""
     rt = runtime()
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        fail(f"{file}: not UTF-8 ({error})")
+    data = file.read_bytes()
+
+    async def go() -> None:
+        client = await rt.client()
+        with Progress(transient=True, disable=as_json) as progress:
+            task = progress.add_task(f"importing {file.name}", total=None)
+            try:
+                report = await import_invoice_file(
+                    client,
+                    rt.sessions,
+                    rt.settings.task_queue,
+                    data,
+                    filename=file.name,
+                    mapping=load_mapping(mapping) if mapping else None,
+                    defaults=defaults_for_country(country),
+                    dry_run=dry_run,
+                    respect_contact_window=not rt.settings.relax_contact_windows,
+                    progress=lambda n: progress.advance(task, n),
+                )
+            except (FlatFileError, ValueError) as error:
+                fail(f"{file}: {error}")
+        _show(report.as_dict(), as_json, dry_run)
+
+    run(go)
+
+
+@imports.command("payments")
+def import_payment_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    bank: Annotated[
+        bool, typer.Option("--bank", help="The file is a bank statement (CSV or camt.053).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report only; change nothing.")
+    ] = False,
+    country: Country = "CL",
+    currency: Annotated[
+        str, typer.Option(help="Currency of a statement that does not say.")
+    ] = "CLP",
+    mapping: Mapping = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Payments from a file, or a bank statement matched to open invoices."""
+    rt = runtime()
+    data = file.read_bytes()
 
     async def go() -> None:
         client = await rt.client()
         try:
-            report = await import_invoices(
-                client,
-                rt.sessions,
-                rt.settings.task_queue,
-                text,
-                dry_run=dry_run,
-                respect_contact_window=not rt.settings.relax_contact_windows,
-            )
-        except BadHeader as error:
-            fail(f"{file}: {error}")
-        if as_json:
-            print_json(report.as_dict())
-        else:
-            prefix = "would import" if dry_run else "imported"
-            console.print(
-                f"{prefix} {len(report.imported)}, unchanged {len(report.unchanged)}, "
-                f"rejected {len(report.rejected)}"
-            )
-            for rejected in report.rejected:
-                console.print(
-                    f"  line {rejected.line}, {rejected.column} = {rejected.value!r}: "
-                    f"{rejected.reason}"
+            if bank or data.lstrip().startswith(b"<"):
+                statement = await import_statement(
+                    client,
+                    rt.sessions,
+                    data,
+                    filename=file.name,
+                    currency=currency,
+                    dry_run=dry_run,
                 )
-        if report.rejected:
-            raise typer.Exit(2)
+                _show(statement.as_dict(), as_json, dry_run)
+                return
+            with Progress(transient=True, disable=as_json) as progress:
+                task = progress.add_task(f"importing {file.name}", total=None)
+                report = await import_payment_file(
+                    client,
+                    rt.sessions,
+                    data,
+                    filename=file.name,
+                    mapping=load_mapping(mapping) if mapping else None,
+                    defaults=defaults_for_country(country),
+                    dry_run=dry_run,
+                    progress=lambda n: progress.advance(task, n),
+                )
+        except (FlatFileError, StatementFormatError, ValueError) as error:
+            fail(f"{file}: {error}")
+        _show(report.as_dict(), as_json, dry_run)
 
     run(go)
 

@@ -12,7 +12,23 @@ import io
 from datetime import date, timedelta
 from pathlib import Path
 
-from api.invoice_csv import COLUMNS
+COLUMNS = (
+    "invoice_number",
+    "customer_id",
+    "customer_name",
+    "email",
+    "phone",
+    "whatsapp",
+    "country",
+    "timezone",
+    "locale",
+    "segment",
+    "amount",
+    "currency",
+    "issued_on",
+    "due_on",
+)
+
 
 # (id, name, segment, country, time zone, locale, currency)
 CUSTOMERS = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dunning_policies.money import validate_currency
 
@@ -22,7 +22,10 @@ class FileDefaults:
         # Defaults come from code or configuration: a mistake there is a bug, not a row error.
         if len(self.country) != 2 or not self.country.isalpha() or not self.country.isupper():
             raise ValueError(f"default country must be like 'CL', got {self.country!r}")
-        ZoneInfo(self.timezone)
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(f"default time zone {self.timezone!r} is not an IANA zone") from None
         if validate_currency(self.currency) != self.currency:
             raise ValueError(f"default currency must be like 'CLP', got {self.currency!r}")
 

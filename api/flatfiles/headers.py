@@ -72,10 +72,11 @@ _PAYMENT_ALIASES = {
 _NUMBER_MARK = re.compile(r"(?<![a-z0-9])(?:n\s*°|nro\b\.?|num\b\.?|no\.|n\.|#)\s*")
 _PARENTHESES = re.compile(r"\([^)]*\)")
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
+_INITIALISM = re.compile(r"\b[a-z](?: [a-z]\b)+")  # "R.F.C." → "r f c" → "rfc"
 
 
 def normalize_header(header: str) -> str:
-    """ "N° Documento" → "numero documento"; "Fecha_Emisión:" → "fecha emision".
+    """ "N° Documento" → "numero documento"; "Fecha_Emisión:" → "fecha emision"; "R.U.T." → "rut".
 
     Case, accents, punctuation and a "(CLP)"-style suffix are dropped; the many ways of writing
     "number" (n°, nº, no., nro, núm, #) all become "numero".
@@ -85,7 +86,8 @@ def normalize_header(header: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(char for char in text if not unicodedata.combining(char))
     text = _NUMBER_MARK.sub("numero ", text)
-    return _SEPARATORS.sub(" ", text).strip()
+    text = _SEPARATORS.sub(" ", text).strip()
+    return _INITIALISM.sub(lambda match: match[0].replace(" ", ""), text)
 
 
 def _alias_table(*tables: Mapping[str, str]) -> dict[str, str]:

@@ -78,7 +78,8 @@ def parse_invoice_file(
     rejected: list[RowError] = []
     first_line_of: dict[str, int] = {}
     for line, cells in layout.records:
-        reader = RowReader(line, cells, layout.columns, len(layout.header), notes)
+        width = None if table.delimiter is None else len(layout.header)
+        reader = RowReader(line, cells, layout.columns, width, notes)
         row = _invoice_row(reader, defaults, style, first_line_of)
         if row is None:
             rejected.extend(reader.errors)
@@ -98,7 +99,7 @@ def _invoice_row(
     name = reader.required_text("customer_name")
     country = read_country(reader, defaults)
     local = row_defaults(country or defaults.country, defaults)
-    currency = read_currency(reader, local)
+    currency = read_currency(reader, country or defaults.country, defaults)
     amount = read_amount(reader, currency, style)
     issued_on = reader.value("issued_on", parse_date, required=True)
     due_on = reader.value("due_on", parse_date, required=True)
@@ -110,9 +111,11 @@ def _invoice_row(
         "timezone", lambda cell: parse_timezone(cell_text(cell)), default=local.timezone
     )
     locale = reader.value(
-        "locale", lambda cell: parse_locale(cell_text(cell), local.country), default=local.locale
+        "locale",
+        lambda cell: parse_locale(cell_text(cell), country or defaults.country),
+        default=local.locale,
     )
-    email, phone, whatsapp = _contacts(reader, local.country)
+    email, phone, whatsapp = _contacts(reader, country)
     if number is not None:
         if number in first_line_of:
             reader.fail("invoice_number", f"repeats line {first_line_of[number]}")
@@ -161,11 +164,14 @@ def _customer_id(reader: RowReader, country: str | None, tax_id: str | None) -> 
     return None
 
 
-def _contacts(reader: RowReader, country: str) -> tuple[str | None, str | None, str | None]:
-    """Email, phone and WhatsApp; at least one must be there."""
+def _contacts(reader: RowReader, country: str | None) -> tuple[str | None, str | None, str | None]:
+    """Email, phone and WhatsApp; at least one must be there. Phones are read as numbers of
+    the row's country, so they are not checked when the country is bad."""
     if not any(reader.text(field) for field in CONTACT_FIELDS):
         field = next(field for field in CONTACT_FIELDS if reader.has_column(field))
         reader.fail(field, "the customer needs an email, phone or WhatsApp: all are empty")
+        return None, None, None
+    if country is None:
         return None, None, None
     return (
         reader.first_value("email", validate_email),

@@ -13,7 +13,7 @@ from api.flatfiles.reports import FileNote
 
 _HEADER_SEARCH_ROWS = 10
 _TOTAL = re.compile(
-    r"(?:sub ?|gran )?totales?(?: general)?(?: clp| uf| clf| usd| mxn| cop| pen| ars)?"
+    r"(?:sub ?|gran )?total(?:es)?(?: general)?(?: clp| uf| clf| usd| mxn| cop| pen| ars)?"
     r"|suma(?: total)?"
 )
 _TOTAL_INITIALS = frozenset("tsg")

@@ -21,7 +21,6 @@ from api.flatfiles.row_fields import (
     read_country,
     read_currency,
     read_tax_id,
-    row_defaults,
 )
 from api.flatfiles.row_reader import RowReader
 from api.flatfiles.table import read_table
@@ -71,7 +70,8 @@ def parse_payment_file(
     rejected: list[RowError] = []
     first_line_of: dict[tuple[object, ...], int] = {}
     for line, cells in layout.records:
-        reader = RowReader(line, cells, layout.columns, len(layout.header), notes)
+        width = None if table.delimiter is None else len(layout.header)
+        reader = RowReader(line, cells, layout.columns, width, notes)
         row = _payment_row(reader, defaults, style)
         if row is not None:
             key = _repeat_key(row)
@@ -95,7 +95,7 @@ def _payment_row(
     reader: RowReader, defaults: FileDefaults, style: DecimalStyle
 ) -> PaymentRow | None:
     country = read_country(reader, defaults)
-    currency = read_currency(reader, row_defaults(country or defaults.country, defaults))
+    currency = read_currency(reader, country or defaults.country, defaults)
     amount = read_amount(reader, currency, style)
     paid_on = reader.value("paid_on", parse_date, required=True)
     invoice_number = reader.text("invoice_number") or None

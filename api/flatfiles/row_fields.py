@@ -44,10 +44,7 @@ def row_defaults(country: str, defaults: FileDefaults) -> FileDefaults:
     try:
         return defaults_for_country(country, segment=defaults.segment)
     except ValueError:
-        foreign = currency_of_country(country) or defaults.currency
-        return FileDefaults(
-            defaults.country, defaults.timezone, defaults.locale, foreign, defaults.segment
-        )
+        return defaults
 
 
 def read_country(reader: RowReader, defaults: FileDefaults) -> str | None:
@@ -56,10 +53,13 @@ def read_country(reader: RowReader, defaults: FileDefaults) -> str | None:
     )
 
 
-def read_currency(reader: RowReader, local: FileDefaults) -> str | None:
-    return reader.value(
-        "currency", lambda cell: parse_currency(cell, local.currency), default=local.currency
-    )
+def read_currency(reader: RowReader, country: str, defaults: FileDefaults) -> str | None:
+    """The currency cell, or else the currency of the row's country ("$" means that one too)."""
+    if country == defaults.country:
+        local = defaults.currency
+    else:
+        local = currency_of_country(country) or defaults.currency
+    return reader.value("currency", lambda cell: parse_currency(cell, local), default=local)
 
 
 def read_amount(reader: RowReader, currency: str | None, style: DecimalStyle) -> Decimal | None:

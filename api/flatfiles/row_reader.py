@@ -23,16 +23,18 @@ class RowReader:
         line: int,
         cells: list[Cell],
         columns: ColumnMap,
-        header_width: int,
+        header_width: int | None,
         notes: list[FileNote],
     ) -> None:
+        """``header_width`` is given for delimited text, where cells beyond the header mean a
+        value held the delimiter unquoted; a workbook has no such mistake to catch."""
         self.line = line
         self._cells = cells
         self._columns = columns
         self._notes = notes
         self.errors: list[RowError] = []
-        overflow = [cell_text(cell) for cell in cells[header_width:]]
-        if any(overflow):
+        overflow = [] if header_width is None else [cell_text(c) for c in cells[header_width:]]
+        if header_width is not None and any(overflow):
             self.errors.append(
                 RowError(
                     line,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from api.flatfiles.cells import SourceRow
@@ -12,6 +13,7 @@ from api.flatfiles.errors import UnreadableFile
 from api.flatfiles.xlsx import OLD_XLS_MAGIC, XLSX_MAGIC, read_xlsx_rows
 
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
+_HTML = re.compile(r"<(?:html|table)\b", re.IGNORECASE)
 XLSX_ENCODING = "xlsx"
 
 
@@ -23,19 +25,29 @@ class Table:
 
 
 def read_table(data: bytes, filename: str | None = None) -> Table:
-    """Reads a workbook when the name ends in .xlsx/.xlsm or the bytes are a zip; else text."""
+    """A workbook when the bytes are a zip (an .xlsx always is), else delimited text.
+
+    The content decides, not the name: ERPs often save tab-separated text as ".xls", and a
+    CSV renamed ".xlsx" still reads. An .xlsx name on bytes that are not text is refused.
+    """
     if not data.strip():
         raise UnreadableFile("the file is empty")
-    name = (filename or "").lower()
-    if data.startswith(OLD_XLS_MAGIC) or name.endswith(".xls"):
+    if data.startswith(OLD_XLS_MAGIC):
         raise UnreadableFile(
             "this is an old Excel 97–2003 .xls file; save it as .xlsx or as CSV and upload again"
         )
-    if name.endswith(_XLSX_SUFFIXES) or data.startswith(XLSX_MAGIC):
+    if data.startswith(XLSX_MAGIC):
         return Table(read_xlsx_rows(data), XLSX_ENCODING, None)
     decoded = decode_bytes(data)
     if "\x00" in decoded.text:
-        raise UnreadableFile("this looks like a binary file, not CSV text or an .xlsx workbook")
+        if (filename or "").lower().endswith(_XLSX_SUFFIXES):
+            raise UnreadableFile("the file is named .xlsx but is not an Excel workbook")
+        raise UnreadableFile("this looks like a binary file, not CSV text")
+    if _HTML.search(decoded.text, 0, 2000):
+        raise UnreadableFile(
+            "this is a web page (HTML) saved with a spreadsheet name; open it in Excel and "
+            "save it as .xlsx or CSV"
+        )
     delimiter = detect_delimiter(decoded.text)
     return Table(read_delimited_rows(decoded.text, delimiter), decoded.encoding, delimiter)
 
@@ -51,5 +63,9 @@ def read_delimited_rows(text: str, delimiter: str) -> list[SourceRow]:
             rows.append((next_line, [cell.strip() for cell in cells]))
             next_line = reader.line_num + 1
     except csv.Error as error:
-        raise UnreadableFile(f"line {reader.line_num}: {error}") from error
+        if "field larger than field limit" in str(error):
+            raise UnreadableFile(
+                f'line {next_line}: a quote (") opens a value that never closes'
+            ) from error
+        raise UnreadableFile(f"line {next_line}: {error}") from error
     return rows

@@ -26,6 +26,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/invoices"): READERS,
     ("GET", "/v1/invoices/{number}"): READERS,
     ("GET", "/v1/customers/{customer_id}"): READERS,
+    ("POST", "/v1/imports/invoices"): {"erp", "ops", "admin"},
+    ("POST", "/v1/imports/payments"): {"erp", "ops", "admin"},
+    ("GET", "/v1/bank-lines"): {"collector", "ops", "admin"},
+    ("POST", "/v1/bank-lines/{line_id}/confirm"): {"collector", "ops", "admin"},
 }
 
 
@@ -58,7 +62,11 @@ def test_the_matrix_covers_every_api_endpoint() -> None:
 
 
 def concrete(path: str) -> str:
-    return path.replace("{number}", "F-404").replace("{customer_id}", "C-404")
+    return (
+        path.replace("{number}", "F-404")
+        .replace("{customer_id}", "C-404")
+        .replace("{line_id}", "BL-404")
+    )
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
