@@ -64,7 +64,7 @@ class DunningActivityImpl:
         )
         sender = self._senders[request.channel]
         with unit_of_work(self._sessions) as session:
-            customer = CustomerRepository.from_session(session).get(request.customer_id)
+            customer = CustomerRepository.from_session(session).snapshot(request.customer_id)
             if customer is None:
                 raise ApplicationError(
                     f"customer {request.customer_id} is not in the ledger", non_retryable=True
@@ -97,7 +97,7 @@ class DunningActivityImpl:
                     locale=customer.locale,
                 ),
             )
-            message = OutboxRepository.from_session(session).claim(
+            claimed = OutboxRepository.from_session(session).claim_state(
                 idempotency_key=request.idempotency_key,
                 invoice_number=request.invoice_number,
                 customer_id=request.customer_id,
@@ -113,20 +113,20 @@ class DunningActivityImpl:
                     ZoneInfo(customer.timezone)
                 ).isoformat(),
             )
-            previous = (message.status, message.provider, message.provider_message_id)
-            error = (message.error_code, message.error)
-        if previous[0] == "sent":
+        if claimed.status == "sent":
             bound.info("already sent before a retry; not sending again")
             return SendResult(
-                status="sent", provider=previous[1] or "", provider_message_id=previous[2]
+                status="sent",
+                provider=claimed.provider or "",
+                provider_message_id=claimed.provider_message_id,
             )
-        if previous[0] == "failed":
+        if claimed.status == "failed":
             return SendResult(
                 status="rejected",
-                provider=previous[1] or sender.provider,
-                code=error[0],
-                reason=error[1],
-                address_invalid=error[0] in ADDRESS_INVALID_CODES,
+                provider=claimed.provider or sender.provider,
+                code=claimed.error_code,
+                reason=claimed.error,
+                address_invalid=claimed.error_code in ADDRESS_INVALID_CODES,
             )
         outbound = OutboundMessage(
             idempotency_key=request.idempotency_key,
@@ -141,7 +141,7 @@ class DunningActivityImpl:
             provider_message_id = sender.send(outbound)
         except DeliveryRejected as rejected:
             with unit_of_work(self._sessions) as session:
-                OutboxRepository.from_session(session).mark_failed(
+                OutboxRepository.from_session(session).record_failed(
                     request.idempotency_key,
                     provider=sender.provider,
                     error_code=rejected.code,
@@ -163,7 +163,7 @@ class DunningActivityImpl:
                 f"{deferred.code}: {deferred.reason}", type="DeliveryDeferred"
             ) from deferred
         with unit_of_work(self._sessions) as session:
-            OutboxRepository.from_session(session).mark_sent(
+            OutboxRepository.from_session(session).record_sent(
                 request.idempotency_key,
                 provider=sender.provider,
                 provider_message_id=provider_message_id,
@@ -200,7 +200,7 @@ class DunningActivityImpl:
                 )
                 if appended:
                     apply_event_side_effects(session, report, event)
-            InvoiceRepository.from_session(session).update_projection(
+            InvoiceRepository.from_session(session).record_projection(
                 report.invoice_number,
                 stage=report.stage,
                 # An overpayment leaves nothing due; the excess is booked as a customer credit.

@@ -540,7 +540,7 @@ class NoopDunningActivities:
 
 
 async def measure_engine(
-    env: WorkflowEnvironment, directory: Path, invoices: int, threads: int
+    env: WorkflowEnvironment, directory: Path, invoices: int, threads: int, profile: bool = False
 ) -> Measurement:
     _, sessions = fresh_ledger(directory, "engine.db")
     today = await today_in_santiago(env)
@@ -550,7 +550,7 @@ async def measure_engine(
     # Ledger rows are written before the clock starts: only the starts are timed.
     jobs = await prepare_ours(env, sessions, settings, numbers, due, today, "start_workflow")
     noop = NoopDunningActivities()
-    with activity_pool(threads) as executor:
+    with profiling(profile) as profiler, activity_pool(threads) as executor:
         worker = Worker(
             env.client,
             task_queue=settings.task_queue,
@@ -568,6 +568,7 @@ async def measure_engine(
                 timedelta(days=(due - today).days + 25),
                 lambda: noop.handed_off >= invoices,
             )
+    report_profile(profiler, "engine", measured.wall_seconds)
     sessions.kw["bind"].dispose()
     return measured
 
@@ -708,7 +709,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             baseline = await measure_baseline(
                 env, ours_shape, args.invoices, args.activity_threads, args.profile
             )
-            engine = await measure_engine(env, directory, args.invoices, args.activity_threads)
+            engine = await measure_engine(
+                env, directory, args.invoices, args.activity_threads, args.profile
+            )
             ours = await measure_ours(
                 env, directory, args.invoices, args.activity_threads, args.start_via, args.profile
             )

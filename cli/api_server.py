@@ -17,11 +17,19 @@ from ledger.repositories.api_keys import ApiKeyRepository
 keys = typer.Typer(help="API keys for the ERP, collectors, operations and admins.")
 
 
-def serve_api() -> None:
+def serve_api(
+    host: Annotated[str | None, typer.Option(help="Default: DUNNING_API_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: DUNNING_API_PORT.")] = None,
+) -> None:
     """Serve the HTTP API (ERP endpoints, imports, webhooks) against settings' Temporal."""
     rt = runtime()
     app = create_app(rt.settings, rt.sessions)
-    uvicorn.run(app, host=rt.settings.api_host, port=rt.settings.api_port, log_level="warning")
+    uvicorn.run(
+        app,
+        host=host or rt.settings.api_host,
+        port=port or rt.settings.api_port,
+        log_level="warning",
+    )
 
 
 @keys.command("create")

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Literal
 
 from babel import Locale, UnknownLocaleError
@@ -92,7 +93,9 @@ def language_of(locale: str) -> str:
     return language if language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
 
 
+@lru_cache(maxsize=256)
 def _babel_locale(locale: str, currency: str | None = None) -> Locale:
+    # Cached: parsing costs more than the formatting it serves, and a few locales recur.
     try:
         parsed = Locale.parse(locale.strip().replace("-", "_"))
     except (UnknownLocaleError, ValueError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# One per SQLite engine: its units of work take turns inside this process (see unit_of_work).
+_SQLITE_WRITER_TURNS: weakref.WeakKeyDictionary[Engine, threading.RLock] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -47,6 +54,10 @@ def _create_sqlite_engine(url: URL) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
+        # FULL, not the faster NORMAL: with NORMAL a power loss can drop the last commits, among
+        # them an outbox row or its "sent" mark, and the retried send would reach the debtor a
+        # second time (a contact that counts against the legal limits). Durability wins here.
+        cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
@@ -57,6 +68,7 @@ def _create_sqlite_engine(url: URL) -> Engine:
         # process (the worker, the API) wrote in between; waiting is what we want instead.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+    _SQLITE_WRITER_TURNS[engine] = threading.RLock()
     return engine
 
 
@@ -68,8 +80,35 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: commits when the block succeeds, rolls back when it raises."""
-    with factory() as session, session.begin():
+    # The turn is taken after the session is built and given back before it is closed: only
+    # the transaction itself needs it.
+    with factory() as session, _writer_turn(session.get_bind()), session.begin():
         yield session
+
+
+@contextmanager
+def _writer_turn(bind: object) -> Iterator[None]:
+    """On SQLite, wait for this process's other units of work on the engine to finish.
+
+    Every SQLite unit of work holds the database's write lock (BEGIN IMMEDIATE), so they run
+    one at a time anyway. Waiting for them in SQLite's busy handler means sleeping in steps of
+    up to 100 ms and retrying, each waiter holding a pooled connection (16 activity threads
+    overflow the pool, which then opens and closes connections). A lock hands the turn over
+    at once and leaves one connection in use. Other processes (the API, a second worker)
+    still meet at the SQLite lock, and so does a nested unit of work (the RLock lets it
+    through to BEGIN IMMEDIATE, which times out as before). After the busy timeout a waiter
+    goes ahead to SQLite, which then reports "database is locked" as it always did.
+    """
+    turn = _SQLITE_WRITER_TURNS.get(bind) if isinstance(bind, Engine) else None
+    if turn is None:
+        yield
+        return
+    mine = turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    try:
+        yield
+    finally:
+        if mine:
+            turn.release()
 
 
 def make_alembic_config(url: str) -> Config:

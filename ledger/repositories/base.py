@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar, cast
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, CursorResult, Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from ledger.models import Base
 
@@ -51,18 +52,26 @@ class Repository(Generic[ModelT]):
             raise RecordNotFound(f"no {self.model.__tablename__} row with key {key!r}")
         return found
 
+    @property
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    def _run(self, statement: Executable, params: Mapping[str, Any]) -> CursorResult[Any]:
+        """A Core statement with its values as parameters, on the unit of work's connection.
+
+        Built once and reused, a statement is compiled once (SQLAlchemy's compiled cache):
+        building one per call with ``.values(...)`` and running it through the ORM costs far
+        more than the query itself. No autoflush happens here, as for any Core statement.
+        """
+        return self.session.connection().execute(statement, params)
+
     def _insert_if_absent(self, values: Mapping[str, Any], *, conflict_on: str) -> bool:
         """INSERT … ON CONFLICT (conflict_on) DO NOTHING; True when this call created the row.
 
         A conflict on any *other* unique column still raises: that is a genuine clash.
         """
-        statement = (
-            _dialect_insert(self.session, self.model)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=[conflict_on])
-            .returning(self.model.__table__.c[conflict_on])
-        )
-        return self.session.execute(statement).first() is not None
+        statement = _insert_if_absent_statement(self._dialect, table_of(self.model), conflict_on)
+        return self._run(statement, values).first() is not None
 
     def _upsert(
         self,
@@ -77,7 +86,7 @@ class Repository(Generic[ModelT]):
         ``update`` may refer to ``excluded(column)`` for the incoming value; ``update_when``
         limits the update to rows it matches (it is False when nothing changed).
         """
-        insert = _dialect_insert(self.session, self.model).values(**values)
+        insert = dialect_insert(self._dialect, table_of(self.model)).values(**values)
         statement = insert.on_conflict_do_update(
             index_elements=[conflict_on], set_=dict(update), where=update_when
         ).returning(self.model.__table__.c[conflict_on])
@@ -95,10 +104,29 @@ def _excluded_alias(model: type[Base]) -> Any:
     return model.__table__.alias("excluded")
 
 
-def _dialect_insert(session: Session, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
-    dialect = session.get_bind().dialect.name
+def table_of(model: type[Base]) -> Table:
+    """The model's Core table (declarative types ``__table__`` as any FromClause)."""
+    return cast(Table, model.__table__)
+
+
+def dialect_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """A Core INSERT with ``on_conflict_do_…`` for ``dialect`` (on the table, not the ORM class:
+    an ORM-enabled insert goes through the ORM's bulk-persistence machinery for nothing)."""
     if dialect == "postgresql":
-        return postgresql.insert(model)
+        return postgresql.insert(table)
     if dialect == "sqlite":
-        return sqlite.insert(model)
+        return sqlite.insert(table)
     raise UnsupportedDatabase(f"the ledger supports SQLite and PostgreSQL, not {dialect}")
+
+
+@cache
+def _insert_if_absent_statement(
+    dialect: str, table: Table, conflict_on: str
+) -> ReturningInsert[Any]:
+    # The values come as execution parameters, so one statement (and one compilation) per
+    # table serves every call.
+    return (
+        dialect_insert(dialect, table)
+        .on_conflict_do_nothing(index_elements=[conflict_on])
+        .returning(table.c[conflict_on])
+    )

@@ -48,3 +48,6 @@ class CreditRepository(Repository[CustomerCredit]):
             )
         )
         return int(total or 0)
+
+    def get(self, credit_id: str) -> CustomerCredit | None:
+        return self._get(credit_id)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, bindparam, func, or_, select, update
 
 from dunning_policies.money import validate_currency
 from ledger.models import Invoice
-from ledger.repositories.base import Repository
+from ledger.repositories.base import RecordNotFound, Repository, table_of
 
 
 class InvoiceRepository(Repository[Invoice]):
@@ -65,15 +65,44 @@ class InvoiceRepository(Repository[Invoice]):
         next_action_at: datetime | None,
         closed_reason: str | None = None,
     ) -> Invoice:
-        """Store the workflow's latest view of the invoice (the workflow is the source of truth)."""
-        invoice = self._get_or_raise(number)
-        invoice.stage = stage
-        invoice.amount_due_minor = amount_due_minor
-        invoice.next_action = next_action
-        invoice.next_action_at = next_action_at
-        invoice.closed_reason = closed_reason
-        self.session.flush()
-        return invoice
+        """Store the workflow's latest view of the invoice and return the row (see
+        ``record_projection``)."""
+        self.record_projection(
+            number,
+            stage=stage,
+            amount_due_minor=amount_due_minor,
+            next_action=next_action,
+            next_action_at=next_action_at,
+            closed_reason=closed_reason,
+        )
+        return self._refreshed(number)
+
+    def record_projection(
+        self,
+        number: str,
+        *,
+        stage: str,
+        amount_due_minor: int,
+        next_action: str | None,
+        next_action_at: datetime | None,
+        closed_reason: str | None = None,
+    ) -> None:
+        """Store the workflow's latest view of the invoice (the workflow is the source of truth).
+
+        One UPDATE, and only when something differs, so ``updated_at`` moves only on a change.
+        """
+        params = {
+            "key": number,
+            "new_stage": stage,
+            "new_amount_due_minor": amount_due_minor,
+            "new_next_action": next_action,
+            "new_next_action_at": next_action_at,
+            "new_closed_reason": closed_reason,
+        }
+        if self._run(_UPDATE_PROJECTION, params).rowcount > 0:
+            return
+        if self._run(_NUMBER_BY_KEY, {"key": number}).first() is None:
+            raise RecordNotFound(f"no invoices row with key {number!r}")
 
     def list_invoices(
         self, *, customer_id: str | None = None, stage: str | None = None
@@ -84,3 +113,52 @@ class InvoiceRepository(Repository[Invoice]):
         if stage is not None:
             query = query.where(Invoice.stage == stage)
         return self.session.scalars(query).all()
+
+    def search(
+        self,
+        *,
+        customer_id: str | None = None,
+        stage: str | None = None,
+        segment: str | None = None,
+        overdue_on: date | None = None,
+        exclude_stages: Sequence[str] = (),
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[Sequence[Invoice], int]:
+        """One page of invoices, oldest due date first, and how many match in all.
+        ``overdue_on``: only invoices due before that day and still open."""
+        conditions = []
+        if customer_id is not None:
+            conditions.append(Invoice.customer_id == customer_id)
+        if stage is not None:
+            conditions.append(Invoice.stage == stage)
+        if segment is not None:
+            conditions.append(Invoice.segment == segment)
+        if overdue_on is not None:
+            conditions.append(Invoice.due_on < overdue_on)
+        if exclude_stages:
+            conditions.append(Invoice.stage.not_in(exclude_stages))
+        total = self.session.scalar(select(func.count()).select_from(Invoice).where(*conditions))
+        page = self.session.scalars(
+            select(Invoice)
+            .where(*conditions)
+            .order_by(Invoice.due_on, Invoice.number)
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        return page, int(total or 0)
+
+
+_INVOICES = table_of(Invoice)
+_PROJECTION = ("stage", "amount_due_minor", "next_action", "next_action_at", "closed_reason")
+# Parameter names must differ from the columns an UPDATE sets (SQLAlchemy reserves those).
+_KEY: BindParameter[str] = bindparam("key")
+_NUMBER_BY_KEY = select(_INVOICES.c.number).where(_INVOICES.c.number == _KEY)
+_UPDATE_PROJECTION = (
+    update(_INVOICES)
+    .where(
+        _INVOICES.c.number == _KEY,
+        or_(*(_INVOICES.c[f].is_distinct_from(bindparam(f"new_{f}")) for f in _PROJECTION)),
+    )
+    .values({f: bindparam(f"new_{f}") for f in _PROJECTION})
+)

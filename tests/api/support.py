@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -77,11 +79,17 @@ async def running_api(
 
 
 async def _end_workflows(harness: Harness) -> None:
-    """Workflows the API started must not outlive the test (see harness._end_leftovers)."""
+    """Workflows the API started must not outlive the test (see harness._end_leftovers). Their
+    in-flight activities finish first: an activity the worker abandons at shutdown keeps the
+    time-skipping server from skipping until its start-to-close timeout."""
     with unit_of_work(harness.sessions) as session:
-        workflow_ids = list(
-            session.scalars(Invoice.__table__.select().with_only_columns(Invoice.workflow_id))
-        )
+        workflow_ids = list(session.scalars(select(Invoice.workflow_id)))
     for workflow_id in workflow_ids:
+        handle = harness.client.get_workflow_handle(workflow_id)
         with suppress(RPCError):
-            await harness.client.get_workflow_handle(workflow_id).terminate(reason="test over")
+            for _ in range(200):
+                described = await handle.describe()
+                if not described.raw_description.pending_activities:
+                    break
+                await asyncio.sleep(0.05)
+            await handle.terminate(reason="test over")
