@@ -105,3 +105,19 @@ async def test_keys_are_never_stored_in_clear(
     for key in keys.values():
         secret = key.split("_", 2)[2]
         assert secret.encode() not in database
+
+
+async def test_keys_never_reach_the_logs(
+    app_and_keys: tuple[httpx.AsyncClient, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    http, keys = app_and_keys
+    caplog.set_level("DEBUG")
+    for key in keys.values():
+        await http.get("/v1/invoices/F-1", headers={"Authorization": f"Bearer {key}"})
+        await http.post("/v1/payments", json={}, headers={"X-API-Key": key})
+    printed = capsys.readouterr()
+    logged = printed.out + printed.err + caplog.text
+    for key in keys.values():
+        assert key.split("_", 2)[2] not in logged
