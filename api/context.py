@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.auth import Caller, NotAuthenticated, authenticate
+from api.group_commit import GroupCommit
 from config.settings import Settings
 
 
@@ -19,6 +20,10 @@ class AppContext:
     settings: Settings
     sessions: sessionmaker[Session]
     client: Client | None = None
+    ledger: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ledger = GroupCommit(self.sessions)
 
     @property
     def temporal(self) -> Client:

@@ -22,6 +22,7 @@ from api.flatfiles.defaults import FileDefaults
 from api.flatfiles.invoice_rows import InvoiceRow, parse_invoice_file
 from api.flatfiles.payment_rows import PaymentRow, parse_payment_file
 from api.flatfiles.reports import RowError
+from api.group_commit import GroupCommit
 from api.invoicing import issue_invoice
 from api.payments import record_customer_payment, record_payment
 from dunning_policies.money import to_minor
@@ -103,6 +104,7 @@ async def import_invoice_file(
         encoding=parsed.encoding,
     )
     gate = asyncio.Semaphore(CONCURRENCY)
+    ledger = GroupCommit(sessions)
 
     async def one(row: InvoiceRow) -> None:
         async with gate:
@@ -123,6 +125,7 @@ async def import_invoice_file(
                         row.invoice,
                         row.customer,
                         respect_contact_window=respect_contact_window,
+                        ledger=ledger,
                     )
                 except InvoiceConflict as error:
                     report.rejected.append(_conflict(row, str(error)))

@@ -23,6 +23,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.errors import InvalidRequest, InvoiceConflict, parse_amount
+from api.group_commit import GroupCommit
 from api.payments import apply_waiting_payments
 from dunning_policies.calendar import local_moment
 from dunning_policies.language import Channel
@@ -123,6 +124,89 @@ def _upsert_customer(session: Session, details: CustomerDetails) -> Customer:
         raise InvalidRequest("customer", str(error)) from error
 
 
+@dataclass(frozen=True)
+class RecordedIssuance:
+    """What the ledger said about an issuance: the workflow's start state and whether it is new."""
+
+    workflow_id: str
+    state: InvoiceState
+    segment: str
+    policy_name: str
+    policy_version: int
+    created: bool
+    cash_waiting: bool
+
+
+def record_issuance(
+    session: Session,
+    new: NewInvoice,
+    customer_details: CustomerDetails | None = None,
+    *,
+    respect_contact_window: bool = True,
+) -> RecordedIssuance:
+    """The ledger's half of an issuance, inside the caller's unit of work."""
+    new = _validate(new)
+    workflow_id = workflow_id_for(new.number)
+    if customer_details is not None:
+        customer = _upsert_customer(session, customer_details)
+    else:
+        found = CustomerRepository.from_session(session).get(new.customer_id)
+        if found is None:
+            raise InvalidRequest(
+                "customer", f"{new.customer_id} is not known: give its name and contacts"
+            )
+        customer = found
+    profile = CustomerProfile(segment=customer.segment, policy_override=customer.policy_override)
+    try:
+        segment = segment_for(profile)
+        policy = get_policy(policy_name_for(profile))
+    except (ValueError, LookupError) as error:
+        raise InvalidRequest("segment", str(error)) from error
+    invoice, created = InvoiceRepository.from_session(session).add_if_absent(
+        number=new.number,
+        customer_id=customer.id,
+        currency=new.currency,
+        amount_minor=to_minor(new.amount, new.currency),
+        issued_on=new.issued_on,
+        due_on=new.due_on,
+        segment=segment,
+        policy_name=policy.name,
+        policy_version=policy.version,
+        workflow_id=workflow_id,
+    )
+    differences = _differences(invoice, new, customer.id)
+    if differences:
+        raise InvoiceConflict(
+            "invoice",
+            f"{new.number} was already issued with a different " + ", ".join(differences),
+        )
+    state = InvoiceState(
+        invoice_number=new.number,
+        currency=new.currency,
+        original_amount=new.amount,
+        issued_on=new.issued_on,
+        due_on=new.due_on,
+        respect_contact_window=respect_contact_window,
+        customer=EngineCustomer(
+            id=customer.id,
+            country=customer.country,
+            timezone=customer.timezone,
+            locale=customer.locale,
+            channels=customer.reachable_channels,
+        ),
+        unusable_channels=_blocked_channels(session, customer.id),
+    )
+    return RecordedIssuance(
+        workflow_id,
+        state,
+        invoice.segment,
+        invoice.policy_name,
+        invoice.policy_version,
+        created,
+        PaymentRepository.from_session(session).has_unapplied(new.number),
+    )
+
+
 async def issue_invoice(
     client: Client,
     sessions: sessionmaker[Session],
@@ -131,67 +215,34 @@ async def issue_invoice(
     customer_details: CustomerDetails | None = None,
     *,
     respect_contact_window: bool = True,
+    ledger: GroupCommit | None = None,
 ) -> IssuedInvoice:
-    new = _validate(new)
-    workflow_id = workflow_id_for(new.number)
-    with unit_of_work(sessions) as session:
-        if customer_details is not None:
-            customer = _upsert_customer(session, customer_details)
-        else:
-            found = CustomerRepository.from_session(session).get(new.customer_id)
-            if found is None:
-                raise InvalidRequest(
-                    "customer", f"{new.customer_id} is not known: give its name and contacts"
-                )
-            customer = found
-        profile = CustomerProfile(
-            segment=customer.segment, policy_override=customer.policy_override
+    """Record the invoice, then start its workflow. ``ledger``: share commits with concurrent
+    issuances (the HTTP API, imports); without it, a unit of work of its own."""
+
+    def write(session: Session) -> RecordedIssuance:
+        return record_issuance(
+            session, new, customer_details, respect_contact_window=respect_contact_window
         )
-        try:
-            segment = segment_for(profile)
-            policy = get_policy(policy_name_for(profile))
-        except (ValueError, LookupError) as error:
-            raise InvalidRequest("segment", str(error)) from error
-        invoice, created = InvoiceRepository.from_session(session).add_if_absent(
-            number=new.number,
-            customer_id=customer.id,
-            currency=new.currency,
-            amount_minor=to_minor(new.amount, new.currency),
-            issued_on=new.issued_on,
-            due_on=new.due_on,
-            segment=segment,
-            policy_name=policy.name,
-            policy_version=policy.version,
-            workflow_id=workflow_id,
-        )
-        differences = _differences(invoice, new, customer.id)
-        if differences:
-            raise InvoiceConflict(
-                "invoice",
-                f"{new.number} was already issued with a different " + ", ".join(differences),
-            )
-        state = InvoiceState(
-            invoice_number=new.number,
-            currency=new.currency,
-            original_amount=new.amount,
-            issued_on=new.issued_on,
-            due_on=new.due_on,
-            respect_contact_window=respect_contact_window,
-            customer=EngineCustomer(
-                id=customer.id,
-                country=customer.country,
-                timezone=customer.timezone,
-                locale=customer.locale,
-                channels=customer.reachable_channels,
-            ),
-            unusable_channels=_blocked_channels(session, customer.id),
-        )
-        cash_waiting = bool(PaymentRepository.from_session(session).list_unapplied(new.number))
-        segment, policy_name, policy_version = (
-            invoice.segment,
-            invoice.policy_name,
-            invoice.policy_version,
-        )
+
+    if ledger is not None:
+        recorded = await ledger.run(write)
+    else:
+        with unit_of_work(sessions) as session:
+            recorded = write(session)
+    return await start_issued(client, sessions, task_queue, recorded)
+
+
+async def start_issued(
+    client: Client,
+    sessions: sessionmaker[Session],
+    task_queue: str,
+    recorded: RecordedIssuance,
+) -> IssuedInvoice:
+    """The workflow's half: start it (a no-op when it runs), hand it any cash that waited."""
+    state, workflow_id = recorded.state, recorded.workflow_id
+    segment, policy_name = recorded.segment, recorded.policy_name
+    policy_version, created = recorded.policy_version, recorded.created
     try:
         await client.start_workflow(
             InvoiceDunningWorkflow.run,
@@ -216,19 +267,25 @@ async def issue_invoice(
         )
     except WorkflowAlreadyStartedError:
         # The invoice's workflow has already finished (paid, cancelled): never restart it.
-        log.info("invoice already closed; not restarted", invoice=new.number, workflow=workflow_id)
-    if cash_waiting:
-        await apply_waiting_payments(client, sessions, new.number)
+        log.info(
+            "invoice already closed; not restarted",
+            invoice=state.invoice_number,
+            workflow=workflow_id,
+        )
+    if recorded.cash_waiting:
+        await apply_waiting_payments(client, sessions, state.invoice_number)
     if created:
         log.info(
             "invoice issued",
-            invoice=new.number,
+            invoice=state.invoice_number,
             customer=state.customer.id,
             workflow=workflow_id,
             segment=segment,
             policy=policy_name,
         )
-    return IssuedInvoice(new.number, workflow_id, segment, policy_name, policy_version, created)
+    return IssuedInvoice(
+        state.invoice_number, workflow_id, segment, policy_name, policy_version, created
+    )
 
 
 def _blocked_channels(session: Session, customer_id: str) -> dict[Channel, str]:

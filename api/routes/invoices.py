@@ -79,6 +79,7 @@ async def issue(body: InvoiceIn, context: Context, response: Response) -> Issued
                 tax_id=customer.tax_id,
             ),
             respect_contact_window=not context.settings.relax_contact_windows,
+            ledger=context.ledger,
         )
     except InvoiceConflict as error:
         raise problem(409, error.field, str(error)) from error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from ledger.models import CONTACT_BLOCK_KINDS, ContactBlock
 from ledger.repositories.base import Repository
@@ -49,13 +49,16 @@ class ContactBlockRepository(Repository[ContactBlock]):
         return bool(getattr(result, "rowcount", 0))
 
     def blocked_channels(self, customer_id: str) -> dict[str, str]:
-        """Channel → the reason it is blocked."""
-        rows = self.session.scalars(
-            select(ContactBlock).where(ContactBlock.customer_id == customer_id)
-        ).all()
-        return {row.channel: f"{row.kind.replace('_', ' ')}: {row.reason}" for row in rows}
+        """Channel → the reason it is blocked. Asked at every issuance: no objects loaded."""
+        rows = self.session.execute(_BLOCKS_OF_CUSTOMER, {"customer": customer_id}).all()
+        return {channel: f"{kind.replace('_', ' ')}: {reason}" for channel, kind, reason in rows}
 
     def list_for_customer(self, customer_id: str) -> Sequence[ContactBlock]:
         return self.session.scalars(
             select(ContactBlock).where(ContactBlock.customer_id == customer_id)
         ).all()
+
+
+_BLOCKS_OF_CUSTOMER = select(ContactBlock.channel, ContactBlock.kind, ContactBlock.reason).where(
+    ContactBlock.customer_id == bindparam("customer")
+)

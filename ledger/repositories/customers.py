@@ -57,7 +57,8 @@ class CustomerRepository(Repository[Customer]):
         policy_override: str | None = None,
         tax_id: str | None = None,
     ) -> Customer:
-        """Create the customer or bring it up to date; re-sending the same data changes nothing."""
+        """Create the customer or bring it up to date; re-sending the same data changes nothing.
+        Returns the stored row as a detached snapshot (see ``snapshot``)."""
         values = {
             "name": name,
             "email": email,
@@ -75,7 +76,9 @@ class CustomerRepository(Repository[Customer]):
             _upsert_statement(self._dialect),
             {"id": id, **values, "created_at": now, "updated_at": now},
         )
-        return self._refreshed(id)
+        stored = self.snapshot(id)
+        assert stored is not None  # just written
+        return stored
 
     def list_all(self) -> Sequence[Customer]:
         return self.session.scalars(select(Customer).order_by(Customer.id)).all()

@@ -53,7 +53,9 @@ class InvoiceRepository(Repository[Invoice]):
             },
             conflict_on="number",
         )
-        return self._get_or_raise(number), created
+        # Read back with one Core query: a detached row, not an identity-map load.
+        row = self.session.execute(_INVOICE_BY_NUMBER, {"number": number}).one()
+        return Invoice(**row._mapping), created
 
     def update_projection(
         self,
@@ -161,4 +163,9 @@ _UPDATE_PROJECTION = (
         or_(*(_INVOICES.c[f].is_distinct_from(bindparam(f"new_{f}")) for f in _PROJECTION)),
     )
     .values({f: bindparam(f"new_{f}") for f in _PROJECTION})
+)
+
+
+_INVOICE_BY_NUMBER = select(*Invoice.__table__.columns).where(
+    Invoice.__table__.c.number == bindparam("number")
 )

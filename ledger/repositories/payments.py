@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from dunning_policies.money import validate_currency
 from ledger.models import Payment
@@ -69,6 +69,11 @@ class PaymentRepository(Repository[Payment]):
             query = query.where(Payment.invoice_number == invoice_number)
         return self.session.scalars(query).all()
 
+    def has_unapplied(self, invoice_number: str) -> bool:
+        """Asked at every issuance, so a plain indexed query, no objects loaded."""
+        found = self.session.execute(_UNAPPLIED_FOR_INVOICE, {"number": invoice_number}).first()
+        return found is not None
+
     def mark_applied(self, payment_id: str) -> Payment:
         payment = self._get_or_raise(payment_id)
         payment.status = "applied"
@@ -79,3 +84,10 @@ class PaymentRepository(Repository[Payment]):
         return self.session.scalars(
             select(Payment).where(Payment.id.startswith(f"{payment_id}#", autoescape=True))
         ).all()
+
+
+_UNAPPLIED_FOR_INVOICE = (
+    select(Payment.id)
+    .where(Payment.invoice_number == bindparam("number"), Payment.status == "unapplied")
+    .limit(1)
+)

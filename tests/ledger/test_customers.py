@@ -13,7 +13,7 @@ def test_upsert_creates_a_customer_and_get_finds_it(session: Session) -> None:
     created = make_customer(session, "C-1", country="cl", tax_id="76.123.456-7")
 
     found = CustomerRepository.from_session(session).get("C-1")
-    assert found is created
+    assert found is not None and found.id == created.id == "C-1"
     assert (found.country, found.timezone, found.locale) == ("CL", "America/Santiago", "es_CL")
     assert found.tax_id == "76.123.456-7"
     assert found.created_at.tzinfo is not None

@@ -34,7 +34,8 @@ def test_add_if_absent_creates_the_invoice_with_everything_due(session: Session)
     invoice, created = _add(session)
 
     assert created is True
-    assert InvoiceRepository.from_session(session).get("F-1") is invoice
+    stored = InvoiceRepository.from_session(session).get("F-1")
+    assert stored is not None and stored.number == invoice.number == "F-1"
     assert (invoice.currency, invoice.amount_minor, invoice.amount_due_minor) == (
         "CLP",
         1_250_000,
