@@ -26,7 +26,7 @@ typecheck: install
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 bench: install
 	$(BIN)/python -m bench.lifecycle

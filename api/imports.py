@@ -19,8 +19,8 @@ from temporalio.client import Client
 
 from api.errors import InvalidRequest, InvoiceConflict
 from api.flatfiles.defaults import FileDefaults
-from api.flatfiles.invoice_rows import InvoiceRow, parse_invoice_file
-from api.flatfiles.payment_rows import PaymentRow, parse_payment_file
+from api.flatfiles.invoice_rows import InvoiceRow, ParsedInvoiceFile, parse_invoice_file
+from api.flatfiles.payment_rows import ParsedPaymentFile, PaymentRow, parse_payment_file
 from api.flatfiles.reports import RowError
 from api.group_commit import GroupCommit
 from api.invoicing import issue_invoice
@@ -44,6 +44,19 @@ class ImportReport:
     rejected: list[RowError] = field(default_factory=list)
     notes: list[dict[str, Any]] = field(default_factory=list)
     encoding: str | None = None
+
+    @classmethod
+    def starting(
+        cls, kind: str, dry_run: bool, parsed: ParsedInvoiceFile | ParsedPaymentFile
+    ) -> ImportReport:
+        """What the parse already decided: the rejected rows and the notes."""
+        return cls(
+            kind,
+            dry_run,
+            rejected=list(parsed.rejected),
+            notes=[asdict(note) for note in parsed.notes],
+            encoding=parsed.encoding,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -96,13 +109,7 @@ async def import_invoice_file(
     parsed = parse_invoice_file(
         data, filename=filename, mapping=mapping, defaults=defaults or FileDefaults()
     )
-    report = ImportReport(
-        "invoices",
-        dry_run,
-        rejected=list(parsed.rejected),
-        notes=[asdict(n) for n in parsed.notes],
-        encoding=parsed.encoding,
-    )
+    report = ImportReport.starting("invoices", dry_run, parsed)
     gate = asyncio.Semaphore(CONCURRENCY)
     ledger = GroupCommit(sessions)
 
@@ -170,13 +177,7 @@ async def import_payment_file(
     parsed = parse_payment_file(
         data, filename=filename, mapping=mapping, defaults=defaults or FileDefaults()
     )
-    report = ImportReport(
-        "payments",
-        dry_run,
-        rejected=list(parsed.rejected),
-        notes=[asdict(n) for n in parsed.notes],
-        encoding=parsed.encoding,
-    )
+    report = ImportReport.starting("payments", dry_run, parsed)
     for row in parsed.rows:
         reference = _payment_reference(row)
         # Noon UTC of the day paid: a bank file gives the day, not the moment.

@@ -100,7 +100,8 @@ async def record_payment(
                 "currency", f"invoice {invoice_number} is not known yet: give the currency"
             )
         try:
-            paid_currency = validate_currency(currency or invoice.currency)  # type: ignore[union-attr]
+            stated = currency if currency is not None else invoice.currency if invoice else ""
+            paid_currency = validate_currency(stated)
         except ValueError as error:
             raise InvalidRequest("currency", str(error)) from error
         if invoice is not None and paid_currency != invoice.currency:
