@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from sqlalchemy import select
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.auth import create_key
 from ledger.db import unit_of_work
 from ledger.models import Invoice
-from tests.workflows.harness import Harness, running_worker
+from tests.workflows.harness import Harness, running_worker, terminate_when_idle
 
 
 @dataclass
@@ -79,17 +77,13 @@ async def running_api(
 
 
 async def _end_workflows(harness: Harness) -> None:
-    """Workflows the API started must not outlive the test (see harness._end_leftovers). Their
-    in-flight activities finish first: an activity the worker abandons at shutdown keeps the
-    time-skipping server from skipping until its start-to-close timeout."""
+    """Workflows the API started must not outlive the test (see harness._end_leftovers). Each
+    is terminated only once idle: the time-skipping server never releases the time lock of a
+    workflow task that was in flight when its workflow was terminated (every later
+    ``env.sleep`` then times out), and an activity the worker abandons at shutdown holds it
+    until its start-to-close timeout."""
     with unit_of_work(harness.sessions) as session:
         workflow_ids = list(session.scalars(select(Invoice.workflow_id)))
     for workflow_id in workflow_ids:
         handle = harness.client.get_workflow_handle(workflow_id)
-        with suppress(RPCError):
-            for _ in range(200):
-                described = await handle.describe()
-                if not described.raw_description.pending_activities:
-                    break
-                await asyncio.sleep(0.05)
-            await handle.terminate(reason="test over")
+        await terminate_when_idle(handle)

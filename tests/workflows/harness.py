@@ -4,6 +4,7 @@ scenario tests share."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -12,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -202,5 +205,43 @@ async def _end_leftovers(harness: Harness) -> None:
     workflow task nobody polls, and that blocks time skipping for every later test (the next
     ``env.sleep`` times out)."""
     for workflow_id in harness.started:
-        with suppress(RPCError):  # already closed (paid, cancelled)
-            await harness.handle(workflow_id).terminate(reason="test over")
+        await terminate_when_idle(harness.handle(workflow_id))
+
+
+async def terminate_when_idle(handle: WorkflowHandle[Any, Any]) -> None:
+    """Terminate once no workflow task or activity is under way: the time-skipping server never
+    releases the time lock of a workflow task in flight at termination (every later
+    ``env.sleep`` then times out). A workflow already closed is left alone."""
+    with suppress(RPCError):
+        for _ in range(200):
+            if await _idle(handle):
+                break
+            await asyncio.sleep(0.05)
+        await handle.terminate(reason="test over")
+
+
+async def _idle(handle: WorkflowHandle[Any, Any]) -> bool:
+    """No workflow task and no activity under way, read from the history itself (the
+    time-skipping server does not report pending workflow tasks in ``describe``)."""
+    open_tasks = 0
+    async for event in handle.fetch_history_events():
+        if event.event_type in _OPENS:
+            open_tasks += 1
+        elif event.event_type in _CLOSES:
+            open_tasks -= 1
+    return open_tasks == 0
+
+
+_OPENS = {
+    EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+}
+_CLOSES = {
+    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+}
