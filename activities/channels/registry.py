@@ -35,6 +35,7 @@ def build_senders(settings: Settings) -> dict[Channel, ChannelSender]:
             whatsapp_from=settings.twilio_whatsapp_from,
             api_base_url=settings.twilio_api_base_url,
             timeout=settings.provider_timeout_seconds,
+            status_callback=f"{settings.public_base_url.rstrip('/')}/webhooks/twilio/status",
         )
         if settings.twilio_sms_from:
             senders["sms"] = twilio

@@ -62,7 +62,10 @@ class TwilioSender:
         whatsapp_from: str,
         api_base_url: str = "",
         timeout: float = 15.0,
+        status_callback: str = "",
     ) -> None:
+        """``status_callback``: where Twilio reports each message's delivery (our
+        ``/webhooks/twilio/status``); empty, it reports nowhere."""
         if timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
         self._client = Client(
@@ -75,11 +78,14 @@ class TwilioSender:
         )
         self._sms_from = sms_from
         self._whatsapp_from = whatsapp_from
+        self._callback = {"status_callback": status_callback} if status_callback else {}
 
     def send(self, message: OutboundMessage) -> str:
         to, from_ = self._addresses(message)
         try:
-            created = self._client.messages.create(to=to, from_=from_, body=message.body)
+            created = self._client.messages.create(
+                to=to, from_=from_, body=message.body, **self._callback
+            )
         except (TwilioRestException, TwilioServiceException) as exc:
             raise _classify_api_error(exc) from exc
         except requests.Timeout as exc:

@@ -171,3 +171,15 @@ def test_channel_without_sender_number_is_rejected(fake: FakeProviderServer) -> 
 def test_email_is_not_a_twilio_channel(fake: FakeProviderServer) -> None:
     with pytest.raises(ValueError, match="email"):
         make_sender(fake).send(message("email"))
+
+
+def test_a_status_callback_asks_twilio_to_report_delivery_to_our_webhook(
+    fake: FakeProviderServer,
+) -> None:
+    callback = "https://cobranza.example.cl/webhooks/twilio/status"
+    sender = TwilioSender(
+        SID, TOKEN, SMS_FROM, WHATSAPP_FROM, api_base_url=fake.url, status_callback=callback
+    )
+    sender.send(message("sms"))
+    [request] = fake.requests
+    assert request.body["StatusCallback"] == callback
