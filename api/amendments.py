@@ -17,6 +17,7 @@ from temporalio.client import Client
 from api.errors import InvalidRequest, parse_amount
 from api.signals import signal_invoice
 from dunning_policies.money import from_minor, to_minor
+from dunning_policies.state import CLOSED_STAGES
 from ledger.db import unit_of_work
 from ledger.models import Invoice
 from ledger.repositories.credit_notes import CreditNoteRepository
@@ -26,8 +27,6 @@ from workflows.invoice import InvoiceDunningWorkflow
 from workflows.messages import CreditNoteNotice, InvoiceAmendment, Reason
 
 log = structlog.get_logger()
-
-CLOSED_STAGES = frozenset({"paid", "cancelled", "written_off", "credited"})
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from temporalio.client import Client
 from api.bank import LineMatch, OpenInvoice, match_statement, parse_statement
 from api.errors import InvalidRequest
 from api.payments import record_payment
-from api.read_model import CLOSED_STAGES
 from dunning_policies.money import from_minor, to_minor
+from dunning_policies.state import CLOSED_STAGES
 from ledger.db import unit_of_work
 from ledger.models import Customer, Invoice
 from ledger.repositories.bank_lines import BankLineRepository
@@ -68,7 +68,7 @@ def _open_invoices(session: Session) -> list[OpenInvoice]:
     rows = session.execute(
         select(Invoice, Customer.tax_id)
         .join(Customer, Customer.id == Invoice.customer_id)
-        .where(Invoice.stage.not_in(CLOSED_STAGES))
+        .where(Invoice.stage.not_in(sorted(CLOSED_STAGES)))
     ).all()
     return [
         OpenInvoice(

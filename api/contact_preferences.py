@@ -10,9 +10,9 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from api.read_model import CLOSED_STAGES
 from api.signals import signal_invoice
 from dunning_policies.language import Channel
+from dunning_policies.state import CLOSED_STAGES
 from ledger.db import unit_of_work
 from ledger.repositories.contact_blocks import ContactBlockRepository
 from ledger.repositories.invoices import InvoiceRepository

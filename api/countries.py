@@ -25,8 +25,9 @@ COUNTRY_DEFAULTS = {
 
 def defaults_for_country(country: str) -> CountryDefaults:
     try:
-        return COUNTRY_DEFAULTS[country.upper()]
+        return COUNTRY_DEFAULTS[country.strip().upper()]
     except KeyError:
+        known = ", ".join(sorted(COUNTRY_DEFAULTS))
         raise ValueError(
-            f"no defaults for country {country!r}: give timezone and locale explicitly"
+            f"no defaults for country {country!r} (known: {known}); give timezone and locale"
         ) from None

@@ -19,6 +19,7 @@ from temporalio.client import Client
 from api.errors import InvalidRequest, parse_amount
 from api.signals import signal_invoice
 from dunning_policies.money import from_minor, to_minor, validate_currency
+from dunning_policies.state import CLOSED_STAGES
 from ledger.db import unit_of_work
 from ledger.models import Invoice
 from ledger.repositories.credit_notes import CreditNoteRepository
@@ -30,8 +31,6 @@ from workflows.invoice import InvoiceDunningWorkflow
 from workflows.messages import PaymentNotice, workflow_id_for
 
 log = structlog.get_logger()
-
-OPEN_STAGES_EXCLUDED = ("paid", "cancelled", "written_off", "credited")
 
 
 @dataclass(frozen=True)
@@ -219,7 +218,7 @@ async def record_customer_payment(
                 for invoice in InvoiceRepository.from_session(session).list_invoices(
                     customer_id=customer_id
                 )
-                if invoice.currency == currency and invoice.stage not in OPEN_STAGES_EXCLUDED
+                if invoice.currency == currency and invoice.stage not in CLOSED_STAGES
             ]
             balances = [(i, _open_balance_minor(session, i)) for i in invoices]
             balances = [(i, b) for i, b in balances if b > 0]

@@ -17,14 +17,13 @@ from api.schemas import (
     TimelineEntry,
 )
 from dunning_policies.money import from_minor
+from dunning_policies.state import CLOSED_STAGES
 from ledger.models import Interaction, Invoice
 from ledger.repositories.contact_blocks import ContactBlockRepository
 from ledger.repositories.credits import CreditRepository
 from ledger.repositories.customers import CustomerRepository
 from ledger.repositories.interactions import InteractionRepository
 from ledger.repositories.invoices import InvoiceRepository
-
-CLOSED_STAGES = ("paid", "cancelled", "written_off", "credited")
 
 
 def invoice_out(invoice: Invoice) -> InvoiceOut:
@@ -85,7 +84,7 @@ def invoice_page(
         stage=stage,
         segment=segment,
         overdue_on=overdue_on,
-        exclude_stages=CLOSED_STAGES if overdue_on is not None else (),
+        exclude_stages=sorted(CLOSED_STAGES) if overdue_on is not None else (),
         offset=(page - 1) * page_size,
         limit=page_size,
     )

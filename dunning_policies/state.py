@@ -36,6 +36,7 @@ class Stage(StrEnum):
 
 
 CLOSED_STAGES = frozenset({Stage.PAID, Stage.CANCELLED, Stage.WRITTEN_OFF, Stage.CREDITED})
+"""Stages an invoice never leaves; as ``str`` members they compare equal to the stored names."""
 ClosedReason = Literal["paid", "cancelled", "written_off", "credited"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from api.countries import defaults_for_country as country_defaults
 from dunning_policies.money import validate_currency
 
 
@@ -30,19 +31,9 @@ class FileDefaults:
             raise ValueError(f"default currency must be like 'CLP', got {self.currency!r}")
 
 
-_BY_COUNTRY = {
-    "CL": FileDefaults("CL", "America/Santiago", "es_CL", "CLP"),
-    "MX": FileDefaults("MX", "America/Mexico_City", "es_MX", "MXN"),
-    "CO": FileDefaults("CO", "America/Bogota", "es_CO", "COP"),
-    "PE": FileDefaults("PE", "America/Lima", "es_PE", "PEN"),
-}
-
-
 def defaults_for_country(country: str, *, segment: str | None = None) -> FileDefaults:
-    """The usual time zone, locale and currency of a country we serve: CL, MX, CO or PE."""
-    try:
-        found = _BY_COUNTRY[country.strip().upper()]
-    except KeyError:
-        known = ", ".join(sorted(_BY_COUNTRY))
-        raise ValueError(f"no defaults for country {country!r}; known: {known}") from None
-    return FileDefaults(found.country, found.timezone, found.locale, found.currency, segment)
+    """The usual time zone, locale and currency of a country (``api.countries``, the one
+    table the API and the imports share)."""
+    found = country_defaults(country)  # ValueError names the country
+    code = country.strip().upper()
+    return FileDefaults(code, found.timezone, found.locale, found.currency, segment)

@@ -73,25 +73,6 @@ class Repository(Generic[ModelT]):
         statement = _insert_if_absent_statement(self._dialect, table_of(self.model), conflict_on)
         return self._run(statement, values).first() is not None
 
-    def _upsert(
-        self,
-        values: Mapping[str, Any],
-        *,
-        conflict_on: str,
-        update: Mapping[str, Any],
-        update_when: ColumnElement[bool] | None = None,
-    ) -> bool:
-        """INSERT … ON CONFLICT (conflict_on) DO UPDATE; True when a row was written at all.
-
-        ``update`` may refer to ``excluded(column)`` for the incoming value; ``update_when``
-        limits the update to rows it matches (it is False when nothing changed).
-        """
-        insert = dialect_insert(self._dialect, table_of(self.model)).values(**values)
-        statement = insert.on_conflict_do_update(
-            index_elements=[conflict_on], set_=dict(update), where=update_when
-        ).returning(self.model.__table__.c[conflict_on])
-        return self.session.execute(statement).first() is not None
-
 
 def excluded(model: type[Base], column: str) -> ColumnElement[Any]:
     """The value an INSERT tried to write, inside its ON CONFLICT clause (same on both dialects)."""

@@ -157,7 +157,7 @@ def test_country_timezone_locale_and_segment_columns_override_the_defaults() -> 
     ]
 
 
-def test_a_row_from_a_country_we_do_not_serve_takes_its_currency_and_tax_id_rules() -> None:
+def test_a_row_from_another_country_takes_its_defaults_and_tax_id_rules() -> None:
     parsed = parse(
         "Folio;CUIT;Cliente;Monto;País;Emisión;Vencimiento;Correo",
         "B-1;20-26756539-3;Porteña SA;1.500,75;Argentina;01-11-2026;01-12-2026;a@b.com.ar",
@@ -166,7 +166,7 @@ def test_a_row_from_a_country_we_do_not_serve_takes_its_currency_and_tax_id_rule
     [row] = parsed.rows
     assert (row.invoice.currency, row.invoice.amount) == ("ARS", Decimal("1500.75"))
     assert row.customer.id == "AR-20267565393" and row.customer.country == "AR"
-    assert row.customer.timezone == "America/Santiago"  # the file's, unless a column says
+    assert row.customer.timezone == "America/Argentina/Buenos_Aires"
     assert_only_error(parsed, 3, "CUIT", "tax_id", "CUIT check digit is wrong: expected 3")
 
 
@@ -293,8 +293,8 @@ def test_defaults_for_country(country: str, expected: tuple[str, str, str]) -> N
 
 
 def test_defaults_are_checked_when_made() -> None:
-    with pytest.raises(ValueError, match="no defaults for country 'AR'"):
-        defaults_for_country("AR")
+    with pytest.raises(ValueError, match="no defaults for country 'BR'"):
+        defaults_for_country("BR")
     with pytest.raises(ValueError, match="unknown currency"):
         FileDefaults(currency="ZZZ")
     with pytest.raises(ValueError, match="default country"):
