@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,7 +55,7 @@ def _create_sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(cursor)
         # FULL, not the faster NORMAL: with NORMAL a power loss can drop the last commits, among
         # them an outbox row or its "sent" mark, and the retried send would reach the debtor a
         # second time (a contact that counts against the legal limits). Durability wins here.
@@ -70,6 +72,21 @@ def _create_sqlite_engine(url: URL) -> Engine:
 
     _SQLITE_WRITER_TURNS[engine] = threading.RLock()
     return engine
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Switching a new database to WAL needs an exclusive lock and SQLite does not wait for it
+    in the busy handler: when another process is creating the same file at that moment (the
+    worker and the API starting together), try again until the busy timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
