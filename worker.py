@@ -26,6 +26,7 @@ from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from dunning_policies.language import Channel
 from ledger.db import create_ledger_engine, make_session_factory, upgrade_to_head
+from ledger.group_commit import GroupCommit
 from workflows.invoice import InvoiceDunningWorkflow
 
 log = structlog.get_logger()
@@ -38,15 +39,21 @@ def build_worker(
     senders: Mapping[Channel, ChannelSender] | None = None,
     executor: ThreadPoolExecutor | None = None,
 ) -> Worker:
+    """The worker; ``executor`` runs the providers' blocking SDK calls (default: a pool of
+    ``settings.activity_threads``)."""
     by_channel = senders or {Channel(k): v for k, v in build_senders(settings).items()}
-    activities = DunningActivityImpl(sessions, by_channel, settings)
+    activities = DunningActivityImpl(
+        GroupCommit(sessions),
+        by_channel,
+        settings,
+        executor or ThreadPoolExecutor(settings.activity_threads, thread_name_prefix="provider"),
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[InvoiceDunningWorkflow],
         activities=[activities.send_message, activities.record_progress],
-        activity_executor=executor or ThreadPoolExecutor(max_workers=settings.activity_threads),
-        max_concurrent_activities=settings.activity_threads,
+        max_concurrent_activities=settings.activity_concurrency,
         graceful_shutdown_timeout=timedelta(seconds=20),
     )
 

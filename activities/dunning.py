@@ -1,19 +1,27 @@
-"""The activities: thin shells that open a unit of work, call the ledger or a provider, commit.
+"""The activities: thin shells that hand units of work to the ledger writer or call a provider.
 
 Every one is idempotent. A send writes its outbox row (keyed by the idempotency key) before
 the provider is called, so a retry after a crash finds the row and does not send twice once
 it is marked sent; timeline events are keyed by workflow id and sequence number.
+
+They are coroutines: their ledger writes go to one writer thread that commits the units of
+work arriving together in one transaction (``ledger.group_commit``), and the providers'
+blocking SDK calls run on a thread pool of their own. No activity holds a thread while it
+waits for the disk or for its turn at the database.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -30,7 +38,7 @@ from dunning_policies.calendar import days_past_due
 from dunning_policies.language import Channel
 from dunning_policies.messages import MessageContext, render_message
 from dunning_policies.money import to_minor
-from ledger.db import unit_of_work
+from ledger.group_commit import GroupCommit
 from ledger.repositories.customers import CustomerRepository
 from ledger.repositories.interactions import InteractionRepository
 from ledger.repositories.invoices import InvoiceRepository
@@ -42,19 +50,33 @@ log = structlog.get_logger()
 ADDRESS_INVALID_CODES = frozenset({"twilio_21211", "twilio_21614", "twilio_21610", "no_address"})
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    """What the send learned in its first unit of work: the rendered message and its row."""
+
+    status: str
+    outbound: OutboundMessage
+    provider: str | None
+    provider_message_id: str | None
+    error_code: str | None
+    error: str | None
+
+
 class DunningActivityImpl:
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        ledger: GroupCommit,
         senders: Mapping[Channel, ChannelSender],
         settings: Settings,
+        provider_calls: Executor,
     ) -> None:
-        self._sessions = sessions
+        self._ledger = ledger
         self._senders = senders
         self._settings = settings
+        self._provider_calls = provider_calls
 
     @activity.defn(name="send_message")
-    def send_message(self, request: SendRequest) -> SendResult:
+    async def send_message(self, request: SendRequest) -> SendResult:
         bound = log.bind(
             invoice=request.invoice_number,
             customer=request.customer_id,
@@ -63,56 +85,9 @@ class DunningActivityImpl:
             channel=request.channel.value,
         )
         sender = self._senders[request.channel]
-        with unit_of_work(self._sessions) as session:
-            customer = CustomerRepository.from_session(session).snapshot(request.customer_id)
-            if customer is None:
-                raise ApplicationError(
-                    f"customer {request.customer_id} is not in the ledger", non_retryable=True
-                )
-            recipient = customer.address_for(request.channel)
-            if not recipient:
-                return SendResult(
-                    status="rejected",
-                    provider=sender.provider,
-                    code="no_address",
-                    reason=f"customer has no {request.channel.value} address on file",
-                    address_invalid=True,
-                )
-            rendered = render_message(
-                request.template,
-                request.channel.value,
-                MessageContext(
-                    company_name=self._settings.company_name,
-                    customer_name=customer.name,
-                    invoice_number=request.invoice_number,
-                    amount_due=request.amount_due,
-                    original_amount=request.original_amount,
-                    currency=request.currency,
-                    due_date=request.due_on,
-                    days_overdue=days_past_due(
-                        request.due_on, request.scheduled_at, customer.timezone
-                    ),
-                    portal_url=f"{self._settings.portal_base_url}/{request.invoice_number}",
-                    tone=request.tone.value,
-                    locale=customer.locale,
-                ),
-            )
-            claimed = OutboxRepository.from_session(session).claim_state(
-                idempotency_key=request.idempotency_key,
-                invoice_number=request.invoice_number,
-                customer_id=request.customer_id,
-                workflow_id=request.workflow_id,
-                step_id=request.step_id,
-                channel=request.channel.value,
-                template=request.template,
-                locale=customer.locale,
-                recipient=recipient,
-                subject=rendered.subject,
-                body=rendered.body,
-                scheduled_local=request.scheduled_at.astimezone(
-                    ZoneInfo(customer.timezone)
-                ).isoformat(),
-            )
+        claimed = await self._ledger.run(lambda session: self._claim(session, request))
+        if isinstance(claimed, SendResult):
+            return claimed
         if claimed.status == "sent":
             bound.info("already sent before a retry; not sending again")
             return SendResult(
@@ -128,47 +103,38 @@ class DunningActivityImpl:
                 reason=claimed.error,
                 address_invalid=claimed.error_code in ADDRESS_INVALID_CODES,
             )
-        outbound = OutboundMessage(
-            idempotency_key=request.idempotency_key,
-            channel=request.channel.value,
-            recipient=recipient,
-            subject=rendered.subject,
-            body=rendered.body,
-            template=request.template,
-            locale=customer.locale,
-        )
         try:
-            provider_message_id = sender.send(outbound)
-        except DeliveryRejected as rejected:
-            with unit_of_work(self._sessions) as session:
-                OutboxRepository.from_session(session).record_failed(
-                    request.idempotency_key,
-                    provider=sender.provider,
-                    error_code=rejected.code,
-                    error=rejected.reason,
-                )
-            bound.warning(
-                "provider rejected the message", code=rejected.code, reason=rejected.reason
+            provider_message_id = await asyncio.get_running_loop().run_in_executor(
+                self._provider_calls, sender.send, claimed.outbound
             )
+        except DeliveryRejected as rejected:
+            code, reason = rejected.code, rejected.reason
+            await self._ledger.run(
+                lambda session: OutboxRepository.from_session(session).record_failed(
+                    request.idempotency_key, provider=sender.provider, error_code=code, error=reason
+                )
+            )
+            bound.warning("provider rejected the message", code=code, reason=reason)
             return SendResult(
                 status="rejected",
                 provider=sender.provider,
-                code=rejected.code,
-                reason=rejected.reason,
-                address_invalid=rejected.code in ADDRESS_INVALID_CODES,
+                code=code,
+                reason=reason,
+                address_invalid=code in ADDRESS_INVALID_CODES,
             )
         except DeliveryDeferred as deferred:
             bound.warning("delivery deferred; retrying", code=deferred.code, reason=deferred.reason)
             raise ApplicationError(
                 f"{deferred.code}: {deferred.reason}", type="DeliveryDeferred"
             ) from deferred
-        with unit_of_work(self._sessions) as session:
-            OutboxRepository.from_session(session).record_sent(
+        await self._ledger.run(
+            lambda session: OutboxRepository.from_session(session).record_sent(
                 request.idempotency_key,
                 provider=sender.provider,
                 provider_message_id=provider_message_id,
                 sent_at=_utcnow(),
             )
+        )
         bound.info(
             "message sent", provider=sender.provider, provider_message_id=provider_message_id
         )
@@ -176,39 +142,77 @@ class DunningActivityImpl:
             status="sent", provider=sender.provider, provider_message_id=provider_message_id
         )
 
-    @activity.defn(name="record_progress")
-    def record_progress(self, report: ProgressReport) -> None:
-        with unit_of_work(self._sessions) as session:
-            interactions = InteractionRepository.from_session(session)
-            for event in report.events:
-                appended = interactions.append(
-                    event_key=f"{report.workflow_id}#{event.seq}",
-                    occurred_at=event.at,
-                    invoice_number=report.invoice_number,
-                    customer_id=report.customer_id,
-                    workflow_id=report.workflow_id,
-                    kind=event.kind,
-                    step_id=event.step_id,
-                    channel=event.channel.value if event.channel else None,
-                    template=event.template,
-                    status=event.status,
-                    detail={
-                        **event.detail,
-                        "amount_due": str(event.amount_due),
-                        **({"tone": event.tone} if event.tone else {}),
-                    },
-                )
-                if appended:
-                    apply_event_side_effects(session, report, event)
-            InvoiceRepository.from_session(session).record_projection(
-                report.invoice_number,
-                stage=report.stage,
-                # An overpayment leaves nothing due; the excess is booked as a customer credit.
-                amount_due_minor=to_minor(max(report.amount_due, Decimal(0)), report.currency),
-                next_action=report.next_action,
-                next_action_at=report.next_action_at,
-                closed_reason=report.closed_reason,
+    def _claim(self, session: Session, request: SendRequest) -> _Claimed | SendResult:
+        """Render the message and write its outbox row, or find the row a former attempt wrote."""
+        sender = self._senders[request.channel]
+        customer = CustomerRepository.from_session(session).snapshot(request.customer_id)
+        if customer is None:
+            raise ApplicationError(
+                f"customer {request.customer_id} is not in the ledger", non_retryable=True
             )
+        recipient = customer.address_for(request.channel)
+        if not recipient:
+            return SendResult(
+                status="rejected",
+                provider=sender.provider,
+                code="no_address",
+                reason=f"customer has no {request.channel.value} address on file",
+                address_invalid=True,
+            )
+        rendered = render_message(
+            request.template,
+            request.channel.value,
+            MessageContext(
+                company_name=self._settings.company_name,
+                customer_name=customer.name,
+                invoice_number=request.invoice_number,
+                amount_due=request.amount_due,
+                original_amount=request.original_amount,
+                currency=request.currency,
+                due_date=request.due_on,
+                days_overdue=days_past_due(request.due_on, request.scheduled_at, customer.timezone),
+                portal_url=f"{self._settings.portal_base_url}/{request.invoice_number}",
+                tone=request.tone.value,
+                locale=customer.locale,
+            ),
+        )
+        row = OutboxRepository.from_session(session).claim_state(
+            idempotency_key=request.idempotency_key,
+            invoice_number=request.invoice_number,
+            customer_id=request.customer_id,
+            workflow_id=request.workflow_id,
+            step_id=request.step_id,
+            channel=request.channel.value,
+            template=request.template,
+            locale=customer.locale,
+            recipient=recipient,
+            subject=rendered.subject,
+            body=rendered.body,
+            scheduled_local=request.scheduled_at.astimezone(
+                ZoneInfo(customer.timezone)
+            ).isoformat(),
+        )
+        return _Claimed(
+            status=row.status,
+            # The stored text, not this render: a retry sends what the first attempt rendered.
+            outbound=OutboundMessage(
+                idempotency_key=request.idempotency_key,
+                channel=request.channel.value,
+                recipient=row.recipient,
+                subject=row.subject,
+                body=row.body,
+                template=request.template,
+                locale=customer.locale,
+            ),
+            provider=row.provider,
+            provider_message_id=row.provider_message_id,
+            error_code=row.error_code,
+            error=row.error,
+        )
+
+    @activity.defn(name="record_progress")
+    async def record_progress(self, report: ProgressReport) -> None:
+        await self._ledger.run(lambda session: _write_progress(session, report))
         if report.events:
             log.info(
                 "progress recorded",
@@ -218,6 +222,39 @@ class DunningActivityImpl:
                 stage=report.stage,
                 events=[e.kind for e in report.events],
             )
+
+
+def _write_progress(session: Session, report: ProgressReport) -> None:
+    interactions = InteractionRepository.from_session(session)
+    for event in report.events:
+        appended = interactions.append(
+            event_key=f"{report.workflow_id}#{event.seq}",
+            occurred_at=event.at,
+            invoice_number=report.invoice_number,
+            customer_id=report.customer_id,
+            workflow_id=report.workflow_id,
+            kind=event.kind,
+            step_id=event.step_id,
+            channel=event.channel.value if event.channel else None,
+            template=event.template,
+            status=event.status,
+            detail={
+                **event.detail,
+                "amount_due": str(event.amount_due),
+                **({"tone": event.tone} if event.tone else {}),
+            },
+        )
+        if appended:
+            apply_event_side_effects(session, report, event)
+    InvoiceRepository.from_session(session).record_projection(
+        report.invoice_number,
+        stage=report.stage,
+        # An overpayment leaves nothing due; the excess is booked as a customer credit.
+        amount_due_minor=to_minor(max(report.amount_due, Decimal(0)), report.currency),
+        next_action=report.next_action,
+        next_action_at=report.next_action_at,
+        closed_reason=report.closed_reason,
+    )
 
 
 def _utcnow() -> datetime:

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.auth import Caller, NotAuthenticated, authenticate
-from api.group_commit import GroupCommit
 from config.settings import Settings
+from ledger.group_commit import GroupCommit
 
 
 @dataclass

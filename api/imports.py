@@ -22,11 +22,11 @@ from api.flatfiles.defaults import FileDefaults
 from api.flatfiles.invoice_rows import InvoiceRow, ParsedInvoiceFile, parse_invoice_file
 from api.flatfiles.payment_rows import ParsedPaymentFile, PaymentRow, parse_payment_file
 from api.flatfiles.reports import RowError
-from api.group_commit import GroupCommit
 from api.invoicing import issue_invoice
 from api.payments import record_customer_payment, record_payment
 from dunning_policies.money import to_minor
 from ledger.db import unit_of_work
+from ledger.group_commit import GroupCommit
 from ledger.repositories.contact_lookup import ContactLookup
 from ledger.repositories.invoices import InvoiceRepository
 

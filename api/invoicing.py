@@ -23,7 +23,6 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.errors import InvalidRequest, InvoiceConflict, parse_amount
-from api.group_commit import GroupCommit
 from api.payments import apply_waiting_payments
 from dunning_policies.calendar import local_moment
 from dunning_policies.language import Channel
@@ -33,6 +32,7 @@ from dunning_policies.segments import CustomerProfile, policy_name_for, segment_
 from dunning_policies.state import Customer as EngineCustomer
 from dunning_policies.state import InvoiceState
 from ledger.db import unit_of_work
+from ledger.group_commit import GroupCommit
 from ledger.models import Customer, Invoice
 from ledger.repositories.contact_blocks import ContactBlockRepository
 from ledger.repositories.customers import CustomerRepository

@@ -8,11 +8,13 @@ Run from the repository root::
    (as ``bench.lifecycle`` calibrates), recording every activity input in order;
 2. replay: N invoices issued on a fresh SQLite ledger (untimed), then that same sequence of
    inputs, the invoice's ids substituted, called directly on ``DunningActivityImpl`` step by
-   step across the batch (step 1 of every invoice, then step 2 …), one thread, with the
+   step across the batch (step 1 of every invoice, then step 2 …), ``--concurrency`` calls
+   at a time on one event loop with the product's ledger writer (group commit), with the
    product's JSON logging discarded as in the lifecycle bench.
 
-Each call's thread CPU is summed per activity; ``--cprofile`` adds where it goes. This is
-the fast loop for the activity side; ``bench.lifecycle --profile`` remains the judge.
+The process CPU of each step (event loop and writer thread together) is summed per activity;
+``--cprofile`` adds where it goes, on the loop and on the writer thread. This is the fast
+loop for the activity side; ``bench.lifecycle --profile`` remains the judge.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import functools
 import pstats
 import sys
 import tempfile
@@ -45,6 +46,7 @@ from activities.contracts import ProgressReport, SendRequest, SendResult
 from activities.dunning import DunningActivityImpl
 from api.invoicing import NewInvoice, issue_invoice
 from bench.lifecycle import (
+    Knobs,
     activity_pool,
     advance_clock,
     customer,
@@ -59,6 +61,7 @@ from bench.lifecycle import (
     wait_until,
 )
 from config.settings import Settings
+from ledger.group_commit import GroupCommit
 from tests.temporal_support import binary, register_search_attributes
 from workflows.invoice import InvoiceDunningWorkflow
 
@@ -88,14 +91,31 @@ class Recording(DunningActivityImpl):
         self.calls: list[Captured] = []
 
     @activity.defn(name="send_message")
-    def send_message(self, request: SendRequest) -> SendResult:
+    async def send_message(self, request: SendRequest) -> SendResult:
         self.calls.append(Captured("send_message", request.model_dump_json()))
-        return super().send_message(request)
+        return await super().send_message(request)
 
     @activity.defn(name="record_progress")
-    def record_progress(self, report: ProgressReport) -> None:
+    async def record_progress(self, report: ProgressReport) -> None:
         self.calls.append(Captured("record_progress", report.model_dump_json()))
-        super().record_progress(report)
+        await super().record_progress(report)
+
+
+class ProfiledWriter(GroupCommit):
+    """The product's ledger writer, its batches profiled on its own thread."""
+
+    def __init__(self, sessions: sessionmaker[Session], profiler: cProfile.Profile | None):
+        super().__init__(sessions)
+        self._profiler = profiler
+
+    def _commit(self, batch: Any) -> Any:
+        if self._profiler is None:
+            return super()._commit(batch)
+        self._profiler.enable()
+        try:
+            return super()._commit(batch)
+        finally:
+            self._profiler.disable()
 
 
 async def capture(directory: Path) -> tuple[Identity, list[Captured], date, date]:
@@ -108,18 +128,17 @@ async def capture(directory: Path) -> tuple[Identity, list[Captured], date, date
         ledger, sessions = fresh_ledger(directory, "capture.db")
         today = await today_in_santiago(env)
         due = due_date_for(today)
-        settings = ours_settings(4)
+        settings = ours_settings(Knobs(concurrency=4, threads=4))
         (issue,) = await prepare_ours(
             env, sessions, settings, [(0, CAPTURE_NUMBER)], due, today, "issue_invoice"
         )
-        recording = Recording(sessions, silent_senders(), settings)
         with activity_pool(4) as executor:
+            recording = Recording(GroupCommit(sessions), silent_senders(), settings, executor)
             async with Worker(
                 env.client,
                 task_queue=settings.task_queue,
                 workflows=[InvoiceDunningWorkflow],
                 activities=[recording.send_message, recording.record_progress],
-                activity_executor=executor,
             ):
                 with env.auto_time_skipping_disabled():
                     workflow_id = await issue()
@@ -171,52 +190,34 @@ class Totals:
     cpu: float = 0.0
 
 
-def replay(
+async def replay(
     impl: DunningActivityImpl,
     source: Identity,
     calls: list[Captured],
     targets: list[Identity],
+    concurrency: int,
     profiler: cProfile.Profile | None,
 ) -> dict[str, Totals]:
-    """Every step for the whole batch on this thread, optionally under cProfile."""
+    """Every step for the whole batch, ``concurrency`` calls at a time, on this event loop."""
     totals: dict[str, Totals] = defaultdict(Totals)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(method: Any, value: BaseModel) -> None:
+        async with gate:
+            await method(value)
+
     for call in calls:
         inputs = [retarget(call, source, target) for target in targets]
         method = getattr(impl, call.name)
-        for value in inputs:
-            if profiler is not None:
-                profiler.enable()
-            spent = _timed(method, value)
-            if profiler is not None:
-                profiler.disable()
-            totals[call.name].calls += 1
-            totals[call.name].cpu += spent
+        began = time.process_time()
+        if profiler is not None:
+            profiler.enable()
+        await asyncio.gather(*(one(method, value) for value in inputs))
+        if profiler is not None:
+            profiler.disable()
+        totals[call.name].calls += len(inputs)
+        totals[call.name].cpu += time.process_time() - began
     return totals
-
-
-def replay_threaded(
-    impl: DunningActivityImpl,
-    source: Identity,
-    calls: list[Captured],
-    targets: list[Identity],
-    threads: int,
-) -> dict[str, Totals]:
-    """Every step for the whole batch on a pool of threads, as the worker runs them."""
-    totals: dict[str, Totals] = defaultdict(Totals)
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        for call in calls:
-            inputs = [retarget(call, source, target) for target in targets]
-            method = getattr(impl, call.name)
-            for spent in pool.map(functools.partial(_timed, method), inputs):
-                totals[call.name].calls += 1
-                totals[call.name].cpu += spent
-    return totals
-
-
-def _timed(method: Any, value: BaseModel) -> float:
-    began = time.thread_time()
-    method(value)
-    return time.thread_time() - began
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -224,29 +225,38 @@ async def run(args: argparse.Namespace) -> None:
         directory = Path(tmp)
         source, calls, today, due = await capture(directory)
         _, sessions = fresh_ledger(directory, "replay.db")
-        impl = DunningActivityImpl(sessions, silent_senders(), Settings(task_queue="bench-replay"))
         targets = await issue_batch(sessions, args.invoices, today, due)
         engine = sessions.kw["bind"]
         connects = Counter[str]()
+        commits = Counter[str]()
         event.listen(engine, "connect", lambda *_: connects.update(["connect"]))
-        profiler = cProfile.Profile() if args.cprofile else None
-        began = time.perf_counter()
-        if args.threads > 1:
-            totals = replay_threaded(impl, source, calls, targets, args.threads)
-        else:
-            totals = replay(impl, source, calls, targets, profiler)
-        wall = time.perf_counter() - began
+        event.listen(engine, "commit", lambda *_: commits.update(["commit"]))
+        loop_profiler = cProfile.Profile() if args.cprofile else None
+        writer_profiler = cProfile.Profile() if args.cprofile else None
+        with ThreadPoolExecutor(max_workers=4) as provider_calls:
+            impl = DunningActivityImpl(
+                ProfiledWriter(sessions, writer_profiler),
+                silent_senders(),
+                Settings(task_queue="bench-replay"),
+                provider_calls,
+            )
+            began = time.perf_counter()
+            totals = await replay(impl, source, calls, targets, args.concurrency, loop_profiler)
+            wall = time.perf_counter() - began
         engine.dispose()
     print(
-        f"one lifecycle: {len(calls)} activity calls; replayed for {len(targets)} invoices "
-        f"on {args.threads} thread(s) in {wall:.2f} s wall; {connects['connect']} new connections"
+        f"one lifecycle: {len(calls)} activity calls; replayed for {len(targets)} invoices, "
+        f"{args.concurrency} at a time, in {wall:.2f} s wall; {commits['commit']} commits, "
+        f"{connects['connect']} new connections"
     )
     print(f"{'activity':<18}{'calls':>8}{'cpu s':>9}{'cpu ms/call':>13}")
     for name, total in sorted(totals.items()):
         print(f"{name:<18}{total.calls:>8}{total.cpu:>9.2f}{1000 * total.cpu / total.calls:>13.3f}")
-    if profiler is not None:
-        stats = pstats.Stats(profiler, stream=sys.stdout)
-        stats.sort_stats(args.sort).print_stats(args.top)
+    for title, profiler in (("event loop", loop_profiler), ("ledger writer", writer_profiler)):
+        if profiler is not None:
+            print(f"\n--- {title} ---")
+            stats = pstats.Stats(profiler, stream=sys.stdout)
+            stats.sort_stats(args.sort).print_stats(args.top)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -254,9 +264,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m bench.activity_profile", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--invoices", type=int, default=200, help="invoices replayed (200)")
-    parser.add_argument("--threads", type=int, default=1, help="replay threads (1)")
+    parser.add_argument("--concurrency", type=int, default=16, help="calls in flight at once (16)")
     parser.add_argument(
-        "--cprofile", action="store_true", help="print a cProfile of the calls (one thread)"
+        "--cprofile", action="store_true", help="print a cProfile of the loop and the writer"
     )
     parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime)")
     parser.add_argument("--top", type=int, default=40, help="rows of the cProfile (40)")

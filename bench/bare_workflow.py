@@ -37,9 +37,9 @@ class BareLifecycleInput(BaseModel):
 
 
 @activity.defn(name=NOOP_ACTIVITY)
-def noop(key: str) -> None:
-    """Does nothing. Synchronous, like the product's activities, so it runs on the same kind
-    of thread pool."""
+async def noop(key: str) -> None:
+    """Does nothing. A coroutine, like the product's activities, so the worker runs it the
+    same way (on its event loop, no thread)."""
     del key
 
 

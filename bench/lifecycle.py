@@ -30,7 +30,6 @@ import platform
 import sqlite3
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -40,7 +39,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -76,11 +75,22 @@ from workflows.invoice import InvoiceDunningWorkflow
 SANTIAGO = ZoneInfo("America/Santiago")
 RESULTS = Path(__file__).resolve().parent / "results" / "lifecycle.json"
 GOAL = 1.5
+T = TypeVar("T")
 POLL_SECONDS = 0.2
 ADVANCE_TIMEOUT = timedelta(minutes=30)
 
 
 # --- what one lifecycle does, from its history ---
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """Worker settings shared by every batch (the product's defaults unless told otherwise)."""
+
+    concurrency: int
+    """Activities a worker runs at once (``Settings.activity_concurrency``)."""
+    threads: int
+    """The product worker's threads for provider calls (``Settings.activity_threads``)."""
 
 
 @dataclass
@@ -176,8 +186,12 @@ def handoff_count(ledger: Path) -> int:
     return int(count)
 
 
-def ours_settings(threads: int) -> Settings:
-    return Settings(task_queue=f"bench-ours-{uuid.uuid4().hex[:8]}", activity_threads=threads)
+def ours_settings(knobs: Knobs) -> Settings:
+    return Settings(
+        task_queue=f"bench-ours-{uuid.uuid4().hex[:8]}",
+        activity_threads=knobs.threads,
+        activity_concurrency=knobs.concurrency,
+    )
 
 
 def ours_worker(
@@ -260,7 +274,8 @@ async def gather_limited(jobs: list[Job], limit: int = 32) -> list[str]:
 
 
 def activity_pool(threads: int) -> ThreadPoolExecutor:
-    """The activity executor of either worker (named, so --profile can tell its threads apart)."""
+    """The product worker's pool for provider calls (named, so --profile can tell its threads
+    apart)."""
     return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bench-activity")
 
 
@@ -272,26 +287,21 @@ class CountingNoop:
 
     def __init__(self) -> None:
         self.calls = 0
-        self._lock = threading.Lock()
 
     @activity.defn(name=NOOP_ACTIVITY)
-    def noop(self, key: str) -> None:
+    async def noop(self, key: str) -> None:
         del key
-        with self._lock:
-            self.calls += 1
+        self.calls += 1
 
 
-def bare_worker(
-    client: Client, counter: CountingNoop, threads: int, executor: ThreadPoolExecutor
-) -> Worker:
+def bare_worker(client: Client, counter: CountingNoop, knobs: Knobs) -> Worker:
     # The same knobs build_worker gives the product's worker; everything else default for both.
     return Worker(
         client,
         task_queue=f"bench-bare-{uuid.uuid4().hex[:8]}",
         workflows=[BareLifecycleWorkflow],
         activities=[counter.noop],
-        activity_executor=executor,
-        max_concurrent_activities=threads,
+        max_concurrent_activities=knobs.concurrency,
     )
 
 
@@ -395,16 +405,16 @@ async def wait_until(done: Callable[[], bool], limit_seconds: float, what: str) 
         await asyncio.sleep(POLL_SECONDS)
 
 
-async def calibrate(env: WorkflowEnvironment, directory: Path, threads: int) -> tuple[Shape, Shape]:
+async def calibrate(env: WorkflowEnvironment, directory: Path, knobs: Knobs) -> tuple[Shape, Shape]:
     """One real lifecycle (its shape), then one bare one (to check it has the same shape)."""
     ledger, sessions = fresh_ledger(directory, "calibration.db")
     today = await today_in_santiago(env)
     due = due_date_for(today)
-    settings = ours_settings(threads)
+    settings = ours_settings(knobs)
     (issue,) = await prepare_ours(
         env, sessions, settings, [(0, "CAL-0")], due, today, "issue_invoice"
     )
-    with activity_pool(threads) as executor:
+    with activity_pool(knobs.threads) as executor:
         async with ours_worker(env.client, sessions, settings, executor):
             with env.auto_time_skipping_disabled():
                 workflow_id = await issue()
@@ -414,24 +424,21 @@ async def calibrate(env: WorkflowEnvironment, directory: Path, threads: int) -> 
     ours = shape_of(history)
 
     counter = CountingNoop()
-    with activity_pool(threads) as executor:
-        worker = bare_worker(env.client, counter, threads, executor)
-        async with worker:
-            anchor = await env.get_current_time()
-            with env.auto_time_skipping_disabled():
-                handle = await env.client.start_workflow(
-                    BareLifecycleWorkflow.run,
-                    bare_input("bare-cal", ours, anchor),
-                    id=f"bare-cal-{uuid.uuid4().hex[:8]}",
-                    task_queue=worker.task_queue,
-                )
-                await advance_clock(
-                    env, timedelta(seconds=ours.timer_offsets[-1]) + timedelta(days=1)
-                )
-                # Still inside the block: under automatic skipping, result() would unlock the
-                # clock, and with only idle workflows left it can jump years ahead.
-                await handle.result()
-            bare = shape_of(await handle.fetch_history())
+    worker = bare_worker(env.client, counter, knobs)
+    async with worker:
+        anchor = await env.get_current_time()
+        with env.auto_time_skipping_disabled():
+            handle = await env.client.start_workflow(
+                BareLifecycleWorkflow.run,
+                bare_input("bare-cal", ours, anchor),
+                id=f"bare-cal-{uuid.uuid4().hex[:8]}",
+                task_queue=worker.task_queue,
+            )
+            await advance_clock(env, timedelta(seconds=ours.timer_offsets[-1]) + timedelta(days=1))
+            # Still inside the block: under automatic skipping, result() would unlock the
+            # clock, and with only idle workflows left it can jump years ahead.
+            await handle.result()
+        bare = shape_of(await handle.fetch_history())
     if (bare.timers, bare.activities) != (ours.timers, ours.activities):
         raise AssertionError(f"baseline shape {bare} differs from ours {ours}")
     return ours, bare
@@ -459,12 +466,12 @@ async def timed_batch(
 
 
 async def measure_baseline(
-    env: WorkflowEnvironment, shape: Shape, invoices: int, threads: int, profile: bool = False
+    env: WorkflowEnvironment, shape: Shape, invoices: int, knobs: Knobs, profile: bool = False
 ) -> Measurement:
     counter = CountingNoop()
     expected = invoices * shape.activities
-    with profiling(profile) as profiler, activity_pool(threads) as executor:
-        worker = bare_worker(env.client, counter, threads, executor)
+    with profiling(profile) as profiler:
+        worker = bare_worker(env.client, counter, knobs)
         async with worker:
             anchor = await env.get_current_time()
             run = uuid.uuid4().hex[:8]
@@ -494,7 +501,7 @@ async def measure_ours(
     env: WorkflowEnvironment,
     directory: Path,
     invoices: int,
-    threads: int,
+    knobs: Knobs,
     via: str,
     profile: bool = False,
 ) -> Measurement:
@@ -502,10 +509,10 @@ async def measure_ours(
     today = await today_in_santiago(env)
     due = due_date_for(today)
     numbers = [(i, f"B-{i:06d}") for i in range(1, invoices + 1)]
-    settings = ours_settings(threads)
+    settings = ours_settings(knobs)
     jobs = await prepare_ours(env, sessions, settings, numbers, due, today, via)
     # The profiler patches the activity class: enter it before the worker binds its methods.
-    with profiling(profile) as profiler, activity_pool(threads) as executor:
+    with profiling(profile) as profiler, activity_pool(knobs.threads) as executor:
         async with ours_worker(env.client, sessions, settings, executor):
             measured = await timed_batch(
                 env,
@@ -526,38 +533,35 @@ class NoopDunningActivities:
 
     def __init__(self) -> None:
         self.handed_off = 0
-        self._lock = threading.Lock()
 
     @activity.defn(name="send_message")
-    def send_message(self, request: SendRequest) -> SendResult:
+    async def send_message(self, request: SendRequest) -> SendResult:
         return SendResult(status="sent", provider="noop", provider_message_id=request.step_id)
 
     @activity.defn(name="record_progress")
-    def record_progress(self, report: ProgressReport) -> None:
+    async def record_progress(self, report: ProgressReport) -> None:
         if report.stage == "handoff" and any(e.kind == "handed_off" for e in report.events):
-            with self._lock:
-                self.handed_off += 1
+            self.handed_off += 1
 
 
 async def measure_engine(
-    env: WorkflowEnvironment, directory: Path, invoices: int, threads: int, profile: bool = False
+    env: WorkflowEnvironment, directory: Path, invoices: int, knobs: Knobs, profile: bool = False
 ) -> Measurement:
     _, sessions = fresh_ledger(directory, "engine.db")
     today = await today_in_santiago(env)
     due = due_date_for(today)
     numbers = [(i, f"E-{i:06d}") for i in range(1, invoices + 1)]
-    settings = ours_settings(threads)
+    settings = ours_settings(knobs)
     # Ledger rows are written before the clock starts: only the starts are timed.
     jobs = await prepare_ours(env, sessions, settings, numbers, due, today, "start_workflow")
     noop = NoopDunningActivities()
-    with profiling(profile) as profiler, activity_pool(threads) as executor:
+    with profiling(profile) as profiler:
         worker = Worker(
             env.client,
             task_queue=settings.task_queue,
             workflows=[InvoiceDunningWorkflow],
             activities=[noop.send_message, noop.record_progress],
-            activity_executor=executor,
-            max_concurrent_activities=threads,
+            max_concurrent_activities=knobs.concurrency,
         )
         async with worker:
             measured = await timed_batch(
@@ -602,7 +606,7 @@ def report(
     engine: Measurement,
     ours: Measurement,
     via: str,
-    threads: int,
+    knobs: Knobs,
     host: dict[str, Any],
 ) -> dict[str, Any]:
     ratio = ours.wall_seconds / baseline.wall_seconds
@@ -631,7 +635,10 @@ def report(
         "start_workflow": "client.start_workflow with issue_invoice's input (ledger rows written"
         " before the clock starts)",
     }[via]
-    print(f"ours started via: {how}; activity threads: {threads} (both workers)")
+    print(
+        f"ours started via: {how}; activities at once: {knobs.concurrency} (all workers);"
+        f" provider-call threads: {knobs.threads}"
+    )
     print()
     header = (
         f"{'':22} {'N':>6} {'wall s':>8} {'wf/s':>8} {'start s':>8} {'advance s':>9}"
@@ -671,7 +678,8 @@ def report(
         "engine_overhead_ratio": round(engine_ratio, 3),
         "goal": GOAL,
         "started_via": via,
-        "activity_threads": threads,
+        "activity_concurrency": knobs.concurrency,
+        "activity_threads": knobs.threads,
         "machine": host,
         "lifecycle_shape": {
             k: v for k, v in asdict(ours_shape).items() if k not in {"steps", "timer_offsets"}
@@ -696,37 +704,42 @@ def quiet_logging(level: str) -> None:
             handler.setStream(sink)
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def on_fresh_server(step: Callable[[WorkflowEnvironment], Awaitable[T]]) -> T:
+    """Run one part of the bench on a test server of its own.
+
+    The time-skipping server never forgets: every workflow task and activity leaves an entry
+    in a list it scans on each state change (``SelfAdvancingTimerImpl.lockEvents``), and every
+    history stays in memory. A batch run after another on the same server pays for the
+    earlier batch's leftovers, so each batch gets a new server and they compare fairly.
+    """
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
     )
     try:
         await register_search_attributes(env.client)
-        with tempfile.TemporaryDirectory(prefix="bench-lifecycle-") as tmp:
-            directory = Path(tmp)
-            ours_shape, bare_shape = await calibrate(env, directory, args.activity_threads)
-            baseline = await measure_baseline(
-                env, ours_shape, args.invoices, args.activity_threads, args.profile
-            )
-            engine = await measure_engine(
-                env, directory, args.invoices, args.activity_threads, args.profile
-            )
-            ours = await measure_ours(
-                env, directory, args.invoices, args.activity_threads, args.start_via, args.profile
-            )
+        return await step(env)
     finally:
         await env.shutdown()
-    return report(
-        ours_shape,
-        bare_shape,
-        baseline,
-        engine,
-        ours,
-        args.start_via,
-        args.activity_threads,
-        machine(),
-    )
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    knobs = Knobs(args.activity_concurrency, args.activity_threads)
+    with tempfile.TemporaryDirectory(prefix="bench-lifecycle-") as tmp:
+        directory = Path(tmp)
+        ours_shape, bare_shape = await on_fresh_server(lambda env: calibrate(env, directory, knobs))
+        baseline = await on_fresh_server(
+            lambda env: measure_baseline(env, ours_shape, args.invoices, knobs, args.profile)
+        )
+        engine = await on_fresh_server(
+            lambda env: measure_engine(env, directory, args.invoices, knobs, args.profile)
+        )
+        ours = await on_fresh_server(
+            lambda env: measure_ours(
+                env, directory, args.invoices, knobs, args.start_via, args.profile
+            )
+        )
+    return report(ours_shape, bare_shape, baseline, engine, ours, args.start_via, knobs, machine())
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -743,10 +756,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "written untimed first, then only the starts are timed)",
     )
     parser.add_argument(
+        "--activity-concurrency",
+        type=int,
+        default=Settings.model_fields["activity_concurrency"].default,
+        help="activities each worker runs at once (the product's default)",
+    )
+    parser.add_argument(
         "--activity-threads",
         type=int,
         default=Settings.model_fields["activity_threads"].default,
-        help="activity thread pool for both workers (the product's default)",
+        help="the product worker's threads for provider calls (the product's default)",
     )
     parser.add_argument(
         "--profile",

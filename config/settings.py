@@ -69,7 +69,14 @@ class Settings(BaseSettings):
         "rotating).",
     )
 
-    activity_threads: int = 16
+    activity_threads: int = Field(
+        default=16, description="Threads for the providers' blocking SDK calls in one worker."
+    )
+    activity_concurrency: int = Field(
+        default=100,
+        description="Activities one worker runs at once. They wait on the ledger writer and "
+        "the provider threads, not on a thread each, so this may exceed activity_threads.",
+    )
     relax_contact_windows: bool = Field(
         default=False,
         description="Demos and tests only: contact at any hour. Never in production.",

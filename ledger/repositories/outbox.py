@@ -145,13 +145,16 @@ class OutboxContent(TypedDict):
 
 @dataclass(frozen=True, slots=True)
 class SendState:
-    """What a sender needs of its claimed outbox row."""
+    """What a sender needs of its claimed outbox row: its state and the stored message."""
 
     status: str
     provider: str | None
     provider_message_id: str | None
     error_code: str | None
     error: str | None
+    recipient: str
+    subject: str | None
+    body: str
 
 
 _OUTBOX = table_of(OutboxMessage)
@@ -161,6 +164,9 @@ _STATE = (
     _OUTBOX.c.provider_message_id,
     _OUTBOX.c.error_code,
     _OUTBOX.c.error,
+    _OUTBOX.c.recipient,
+    _OUTBOX.c.subject,
+    _OUTBOX.c.body,
 )
 # Parameter names must differ from the columns an UPDATE sets (SQLAlchemy reserves those).
 _KEY: BindParameter[str] = bindparam("key")
