@@ -104,9 +104,7 @@ class DunningActivityImpl:
                 address_invalid=claimed.error_code in ADDRESS_INVALID_CODES,
             )
         try:
-            provider_message_id = await asyncio.get_running_loop().run_in_executor(
-                self._provider_calls, sender.send, claimed.outbound
-            )
+            provider_message_id = await self._deliver(sender, claimed.outbound)
         except DeliveryRejected as rejected:
             code, reason = rejected.code, rejected.reason
             await self._ledger.run(
@@ -140,6 +138,13 @@ class DunningActivityImpl:
         )
         return SendResult(
             status="sent", provider=sender.provider, provider_message_id=provider_message_id
+        )
+
+    async def _deliver(self, sender: ChannelSender, outbound: OutboundMessage) -> str:
+        if not sender.blocking:
+            return sender.send(outbound)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._provider_calls, sender.send, outbound
         )
 
     def _claim(self, session: Session, request: SendRequest) -> _Claimed | SendResult:

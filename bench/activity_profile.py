@@ -107,15 +107,20 @@ class ProfiledWriter(GroupCommit):
     def __init__(self, sessions: sessionmaker[Session], profiler: cProfile.Profile | None):
         super().__init__(sessions)
         self._profiler = profiler
+        self.cpu_seconds = 0.0
+        self.units = 0
 
     def _commit(self, batch: Any) -> Any:
-        if self._profiler is None:
-            return super()._commit(batch)
-        self._profiler.enable()
+        began = time.thread_time()
+        if self._profiler is not None:
+            self._profiler.enable()
         try:
             return super()._commit(batch)
         finally:
-            self._profiler.disable()
+            if self._profiler is not None:
+                self._profiler.disable()
+            self.cpu_seconds += time.thread_time() - began
+            self.units += len(batch)
 
 
 async def capture(directory: Path) -> tuple[Identity, list[Captured], date, date]:
@@ -233,9 +238,10 @@ async def run(args: argparse.Namespace) -> None:
         event.listen(engine, "commit", lambda *_: commits.update(["commit"]))
         loop_profiler = cProfile.Profile() if args.cprofile else None
         writer_profiler = cProfile.Profile() if args.cprofile else None
+        writer = ProfiledWriter(sessions, writer_profiler)
         with ThreadPoolExecutor(max_workers=4) as provider_calls:
             impl = DunningActivityImpl(
-                ProfiledWriter(sessions, writer_profiler),
+                writer,
                 silent_senders(),
                 Settings(task_queue="bench-replay"),
                 provider_calls,
@@ -248,6 +254,10 @@ async def run(args: argparse.Namespace) -> None:
         f"one lifecycle: {len(calls)} activity calls; replayed for {len(targets)} invoices, "
         f"{args.concurrency} at a time, in {wall:.2f} s wall; {commits['commit']} commits, "
         f"{connects['connect']} new connections"
+    )
+    print(
+        f"ledger writer: {writer.units} units, {writer.cpu_seconds:.2f} s CPU"
+        f" ({1000 * writer.cpu_seconds / max(writer.units, 1):.3f} ms/unit)"
     )
     print(f"{'activity':<18}{'calls':>8}{'cpu s':>9}{'cpu ms/call':>13}")
     for name, total in sorted(totals.items()):

@@ -54,6 +54,9 @@ class DeliveryDeferred(_DeliveryError):
 class ChannelSender(Protocol):
     provider: str
     """``"console"``, ``"sendgrid"`` or ``"twilio"``."""
+    blocking: bool
+    """True when ``send`` waits on the network (a provider SDK): the send activity then calls
+    it on the provider-call threads, never on the worker's event loop."""
 
     def send(self, message: OutboundMessage) -> str:
         """Deliver the message and return the provider's message id."""

@@ -24,6 +24,8 @@ def _stderr_writer() -> Callable[[str], None]:
 
 class ConsoleSender:
     provider = "console"
+    # Writes one line to a local stream: quick enough for the event loop.
+    blocking = False
 
     def __init__(self, write: Callable[[str], None] | None = None) -> None:
         self._write = write or _stderr_writer()

@@ -43,6 +43,7 @@ _install_log_filter()
 
 class SendGridEmailSender:
     provider = "sendgrid"
+    blocking = True
 
     def __init__(
         self,

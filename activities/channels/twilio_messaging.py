@@ -53,6 +53,7 @@ class _RoutingHttpClient(TwilioHttpClient):
 
 class TwilioSender:
     provider = "twilio"
+    blocking = True
 
     def __init__(
         self,

@@ -19,6 +19,7 @@ from worker import build_worker
 
 class StallingSender:
     provider = "console"
+    blocking = True
 
     def __init__(self, marker: Path) -> None:
         self._marker = marker

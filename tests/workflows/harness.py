@@ -44,6 +44,7 @@ class RecordingSender:
     """Delivers like the console channel and remembers what it sent."""
 
     provider: str = "console"
+    blocking: bool = False
     sent: list[OutboundMessage] = field(default_factory=list)
     _console: ConsoleSender = field(default_factory=lambda: ConsoleSender(write=lambda _: None))
 
