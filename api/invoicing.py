@@ -233,6 +233,21 @@ async def issue_invoice(
     return await start_issued(client, sessions, task_queue, recorded)
 
 
+def issuance_search_attributes(state: InvoiceState, segment: str) -> TypedSearchAttributes:
+    """What the workflow is found by from its start (ids and stages, never personal data)."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(CUSTOMER_ID, state.customer.id),
+            SearchAttributePair(SEGMENT, segment),
+            SearchAttributePair(STAGE, "current"),
+            SearchAttributePair(AMOUNT_DUE_MINOR, to_minor(state.original_amount, state.currency)),
+            SearchAttributePair(
+                DUE_DATE, local_moment(state.due_on, time(0), state.customer.timezone)
+            ),
+        ]
+    )
+
+
 async def start_issued(
     client: Client,
     sessions: sessionmaker[Session],
@@ -251,19 +266,7 @@ async def start_issued(
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(CUSTOMER_ID, state.customer.id),
-                    SearchAttributePair(SEGMENT, segment),
-                    SearchAttributePair(STAGE, "current"),
-                    SearchAttributePair(
-                        AMOUNT_DUE_MINOR, to_minor(state.original_amount, state.currency)
-                    ),
-                    SearchAttributePair(
-                        DUE_DATE, local_moment(state.due_on, time(0), state.customer.timezone)
-                    ),
-                ]
-            ),
+            search_attributes=issuance_search_attributes(state, segment),
         )
     except WorkflowAlreadyStartedError:
         # The invoice's workflow has already finished (paid, cancelled): never restart it.

@@ -14,17 +14,21 @@ first call to the last answer:
    time — key check, validation, customer upsert, ledger row, workflow start;
 3. CSV: one ``POST /v1/imports/invoices`` of an N-row Chilean file (semicolons, cp1252, RUT).
 
-Each product figure is printed as a ratio to the baseline (goal ≥ 0.8).
+The three batches run ``--rounds`` times (default 3) on the same server, in turn, and each
+figure is the median of its rounds, printed as a ratio to the baseline's (goal ≥ 0.8): one
+round on two shared cores varies by ±10%.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -36,6 +40,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.auth import create_key
+from api.invoicing import issuance_search_attributes
 from config.logging import configure_logging
 from config.settings import Settings
 from dunning_policies.registry import get_policy
@@ -61,13 +66,13 @@ async def bounded(count: int, concurrency: int, call: Callable[[int], Awaitable[
     return time.perf_counter() - started
 
 
-async def baseline(client: Client, count: int, concurrency: int, queue: str) -> float:
+async def baseline(client: Client, count: int, concurrency: int, queue: str, prefix: str) -> float:
     policy = get_policy("standard")
     today = date.today()
 
     async def start(i: int) -> None:
         state = InvoiceState(
-            invoice_number=f"RAW-{i}",
+            invoice_number=f"{prefix}-{i}",
             currency="CLP",
             original_amount=1_250_000,
             issued_on=today,
@@ -83,10 +88,11 @@ async def baseline(client: Client, count: int, concurrency: int, queue: str) -> 
         await client.start_workflow(
             InvoiceDunningWorkflow.run,
             InvoiceDunningInput(policy=policy, segment="standard", state=state),
-            id=f"raw-{queue}-{i}",
+            id=f"raw-{queue}-{prefix}-{i}",
             task_queue=queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=issuance_search_attributes(state, "standard"),
         )
 
     return await bounded(count, concurrency, start)
@@ -111,7 +117,14 @@ def invoice(i: int, prefix: str) -> dict[str, object]:
     }
 
 
-async def run(count: int, concurrency: int) -> None:
+@dataclass
+class Seconds:
+    raw: list[float] = field(default_factory=list)
+    api: list[float] = field(default_factory=list)
+    csv: list[float] = field(default_factory=list)
+
+
+async def run(count: int, concurrency: int, rounds: int) -> None:
     configure_logging("WARNING", "console")
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=binary("temporal"),
@@ -119,6 +132,7 @@ async def run(count: int, concurrency: int) -> None:
         search_attributes=SEARCH_ATTRIBUTE_KEYS,
         dev_server_log_level="error",
     )
+    seconds = Seconds()
     try:
         with tempfile.TemporaryDirectory() as directory:
             url = f"sqlite:///{Path(directory) / 'ledger.db'}"
@@ -135,32 +149,48 @@ async def run(count: int, concurrency: int) -> None:
                 headers={"Authorization": f"Bearer {key}"},
                 timeout=600,
             ) as http:
+                for number in range(1, rounds + 1):
 
-                async def post(i: int) -> None:
-                    answer = await http.post("/v1/invoices", json=invoice(i, "API"))
-                    assert answer.status_code == 201, answer.text
+                    async def post(i: int, prefix: str = f"API{number}") -> None:
+                        answer = await http.post("/v1/invoices", json=invoice(i, prefix))
+                        assert answer.status_code == 201, answer.text
 
-                raw_s = await baseline(env.client, count, concurrency, settings.task_queue)
-                api_s = await bounded(count, concurrency, post)
-                data = build_chilean_invoice_file(rows=count, bad_per_kind=0).data
-                started = time.perf_counter()
-                report = await http.post(
-                    "/v1/imports/invoices", files={"file": ("ventas.csv", data, "text/csv")}
-                )
-                csv_s = time.perf_counter() - started
-                assert report.json()["counts"]["imported"] == count, report.text[:500]
+                    seconds.raw.append(
+                        await baseline(
+                            env.client, count, concurrency, settings.task_queue, f"RAW{number}"
+                        )
+                    )
+                    seconds.api.append(await bounded(count, concurrency, post))
+                    data = build_chilean_invoice_file(
+                        rows=count, bad_per_kind=0, first_folio=number * 1_000_000
+                    ).data
+                    started = time.perf_counter()
+                    report = await http.post(
+                        "/v1/imports/invoices", files={"file": ("ventas.csv", data, "text/csv")}
+                    )
+                    seconds.csv.append(time.perf_counter() - started)
+                    assert report.json()["counts"]["imported"] == count, report.text[:500]
     finally:
         await env.shutdown()
-    raw, api, csv = count / raw_s, count / api_s, count / csv_s
-    print(f"N = {count} invoices, {concurrency} at a time, one dev server, no worker")
+    print(
+        f"N = {count} invoices, {concurrency} at a time, one dev server, no worker;"
+        f" {rounds} round(s), medians"
+    )
+    raw = count / statistics.median(seconds.raw)
     rows = [
-        ("baseline start_workflow", raw_s, raw, ""),
-        ("POST /v1/invoices", api_s, api, f"ratio {api / raw:.2f}"),
-        ("POST /v1/imports/invoices", csv_s, csv, f"ratio {csv / raw:.2f}"),
+        ("baseline start_workflow", seconds.raw),
+        ("POST /v1/invoices", seconds.api),
+        ("POST /v1/imports/invoices", seconds.csv),
     ]
-    for name, seconds, rate, ratio in rows:
-        print(f"{name:28} {seconds:8.2f} s {rate:8.1f} invoices/s  {ratio}")
-    verdict = "OK" if min(api, csv) / raw >= GOAL else "under goal"
+    worst = None
+    for name, times in rows:
+        rate = count / statistics.median(times)
+        each = ", ".join(f"{count / t:.0f}" for t in times)
+        ratio = "" if times is seconds.raw else f"ratio {rate / raw:.2f}"
+        if times is not seconds.raw:
+            worst = rate / raw if worst is None else min(worst, rate / raw)
+        print(f"{name:28} {rate:8.1f} invoices/s (rounds: {each})  {ratio}")
+    verdict = "OK" if worst is not None and worst >= GOAL else "under goal"
     print(f"goal: each ratio >= {GOAL}: {verdict}")
 
 
@@ -168,8 +198,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    asyncio.run(run(args.invoices, args.concurrency))
+    asyncio.run(run(args.invoices, args.concurrency, args.rounds))
 
 
 if __name__ == "__main__":

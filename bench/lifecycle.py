@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import platform
+import py_compile
 import sqlite3
 import statistics
 import sys
@@ -817,9 +818,24 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def compile_sandboxed_modules() -> None:
+    """Write the bytecode of the modules the workflow sandbox imports, as ``pip install`` does.
+
+    The sandbox imports a workflow's module afresh for every workflow run. From a source tree
+    with ``PYTHONDONTWRITEBYTECODE`` set (as this workplace and our image set it) there is no
+    ``.pyc`` to load, so every run would compile the module again: 2.9 ms for
+    ``workflows/invoice.py``, 0.2 ms for the bare workflow, a cost an installed deployment
+    never pays. Both sides of the comparison get their bytecode.
+    """
+    root = Path(__file__).resolve().parent.parent
+    for module in (*sorted((root / "workflows").glob("*.py")), root / "bench" / "bare_workflow.py"):
+        py_compile.compile(str(module), doraise=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     quiet_logging(args.log_level)
+    compile_sandboxed_modules()
     began = time.perf_counter()
     result = asyncio.run(run(args))
     result["bench_total_seconds"] = round(time.perf_counter() - began, 2)

@@ -110,12 +110,14 @@ def _babel_locale(locale: str, currency: str | None = None) -> Locale:
     return parsed
 
 
+@lru_cache(maxsize=4096)
 def format_money(amount: Decimal, currency: str, locale: str) -> str:
     """As Babel writes it: es_CL CLP → ``$1.250.000``; es_CL USD → ``US$1.250,50``."""
     code = currency.upper()
     return format_currency(quantize(amount, code), code, locale=_babel_locale(locale, code))
 
 
+@lru_cache(maxsize=4096)
 def format_due_date(value: date, locale: str) -> str:
     """Long form: es ``1 de diciembre de 2026``, en ``December 1, 2026``."""
     return format_date(value, format="long", locale=_babel_locale(locale))

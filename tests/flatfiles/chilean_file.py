@@ -83,7 +83,11 @@ def chilean_invoice_file(
 
 
 def build_chilean_invoice_file(
-    rows: int = 10_000, bad_per_kind: int = 30, seed: int = 20261201, today: date | None = None
+    rows: int = 10_000,
+    bad_per_kind: int = 30,
+    seed: int = 20261201,
+    today: date | None = None,
+    first_folio: int = 100_000,
 ) -> ChileanFile:
     today = today or date.today()
     rng = random.Random(seed)
@@ -100,7 +104,7 @@ def build_chilean_invoice_file(
     good_numbers: list[str] = []
     total = 0
     for index in range(rows):
-        row = _good_row(rng, index, today)
+        row = _good_row(rng, index, today, first_folio)
         kind = bad_at.get(index)
         if kind is None:
             good_numbers.append(row["Folio"])
@@ -126,7 +130,7 @@ def valid_rut(rng: random.Random) -> str:
     return rut.format(body + rut.calc_check_digit(body))
 
 
-def _good_row(rng: random.Random, index: int, today: date) -> dict[str, str]:
+def _good_row(rng: random.Random, index: int, today: date, first_folio: int) -> dict[str, str]:
     issued = today - timedelta(days=rng.randint(0, 90))
     due = issued + timedelta(days=rng.choice((0, 15, 30, 45, 60)))
     date_format = "%d-%m-%Y" if index % 3 else "%d/%m/%Y"
@@ -140,7 +144,7 @@ def _good_row(rng: random.Random, index: int, today: date) -> dict[str, str]:
     if index % 250 == 3:
         address = f"Los Álamos {index}\nDepto. {index % 90}, Peñalolén"
     return {
-        "Folio": str(100_000 + index),
+        "Folio": str(first_folio + index),
         "RUT": valid_rut(rng),
         "Razón Social": f"{rng.choice(_NAMES)} {index}",
         "Monto Total": amount,
