@@ -70,17 +70,21 @@ CACHE_SECONDS = 30.0
 _verified: dict[str, tuple[float, Caller]] = {}
 
 
-def authenticate(sessions: sessionmaker[Session], presented: str | None) -> Caller:
-    if not presented:
-        raise NotAuthenticated("no API key: send it as 'Authorization: Bearer <key>'")
-    prefix, _, rest = presented.partition("_")
-    key_id, _, secret = rest.partition("_")
-    if prefix != KEY_PREFIX or not key_id or not secret:
-        raise NotAuthenticated("malformed API key")
-    digest = _digest(secret)
+def recently_verified(presented: str | None) -> Caller | None:
+    """The caller of a key verified less than ``CACHE_SECONDS`` ago, without the database;
+    None when the key must be looked up. A missing or malformed key is refused at once."""
+    key_id, digest = _parse(presented)
     cached = _verified.get(digest)
     if cached is not None and cached[0] > time.monotonic() and cached[1].key_id == key_id:
         return cached[1]
+    return None
+
+
+def authenticate(sessions: sessionmaker[Session], presented: str | None) -> Caller:
+    cached = recently_verified(presented)
+    if cached is not None:
+        return cached
+    key_id, digest = _parse(presented)
     with unit_of_work(sessions) as session:
         key = ApiKeyRepository.from_session(session).get_active(key_id)
         stored = None if key is None else (key.secret_sha256, key.name, key.role)
@@ -89,3 +93,14 @@ def authenticate(sessions: sessionmaker[Session], presented: str | None) -> Call
     caller = Caller(key_id, stored[1], stored[2])
     _verified[digest] = (time.monotonic() + CACHE_SECONDS, caller)
     return caller
+
+
+def _parse(presented: str | None) -> tuple[str, str]:
+    """The key id and the digest of the secret."""
+    if not presented:
+        raise NotAuthenticated("no API key: send it as 'Authorization: Bearer <key>'")
+    prefix, _, rest = presented.partition("_")
+    key_id, _, secret = rest.partition("_")
+    if prefix != KEY_PREFIX or not key_id or not secret:
+        raise NotAuthenticated("malformed API key")
+    return key_id, _digest(secret)
