@@ -40,8 +40,6 @@ import httpx
 from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.auth import create_key
@@ -52,7 +50,7 @@ from dunning_policies.registry import get_policy
 from dunning_policies.state import Customer, InvoiceState
 from ledger.db import create_ledger_engine, make_session_factory, upgrade_to_head
 from tests.flatfiles.chilean_file import build_chilean_invoice_file
-from tests.temporal_support import SEARCH_ATTRIBUTE_KEYS, binary
+from tests.temporal_support import start_dev_server
 from workflows.invoice import InvoiceDunningWorkflow
 from workflows.messages import InvoiceDunningInput
 
@@ -127,15 +125,6 @@ class Seconds:
     raw: list[float] = field(default_factory=list)
     api: list[float] = field(default_factory=list)
     csv: list[float] = field(default_factory=list)
-
-
-async def dev_server() -> WorkflowEnvironment:
-    return await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"),
-        data_converter=pydantic_data_converter,
-        search_attributes=SEARCH_ATTRIBUTE_KEYS,
-        dev_server_log_level="error",
-    )
 
 
 def batch_order(round_number: int) -> list[str]:
@@ -251,7 +240,7 @@ async def run(count: int, concurrency: int, rounds: int) -> None:
         "api": (measure_api, seconds.api),
         "csv": (measure_csv, seconds.csv),
     }
-    env = await dev_server()
+    env = await start_dev_server()
     try:
         for number in range(rounds):
             for kind in batch_order(number):

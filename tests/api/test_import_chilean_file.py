@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import func, select
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -21,7 +20,7 @@ from ledger.db import create_ledger_engine, make_session_factory, unit_of_work
 from ledger.models import Invoice
 from tests.flatfiles.chilean_file import BAD_KINDS, build_chilean_invoice_file
 from tests.ledger_support import sqlite_url
-from tests.temporal_support import SEARCH_ATTRIBUTE_KEYS, binary
+from tests.temporal_support import start_dev_server
 from tests.workflows.harness import today_in_santiago
 
 pytestmark = pytest.mark.slow
@@ -31,12 +30,7 @@ pytestmark = pytest.mark.slow
 async def own_server() -> AsyncIterator[WorkflowEnvironment]:
     """A dev server of its own: the 9,700 workflows this test leaves running end with it, and
     do not weigh on the servers the rest of the suite shares."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"),
-        data_converter=pydantic_data_converter,
-        search_attributes=SEARCH_ATTRIBUTE_KEYS,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_server()
     yield env
     await env.shutdown()
 
