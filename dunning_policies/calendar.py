@@ -4,9 +4,13 @@ contact window judged in the debtor's own time zone (stored and compared in UTC)
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from dunning_policies.language import ContactWindow
+
+if TYPE_CHECKING:
+    from dunning_policies.jurisdictions import ContactRules
 
 
 def zone(name: str) -> ZoneInfo:
@@ -40,3 +44,37 @@ def next_allowed_moment(moment: datetime, window: ContactWindow, timezone: str) 
             continue
         return max(opens, local).astimezone(UTC) if day_offset == 0 else opens.astimezone(UTC)
     raise ValueError(f"contact window {window} allows no day of the week")
+
+
+def _why_closed(day: date, local: datetime, window: ContactWindow, rules: ContactRules) -> str:
+    if rules.avoid_holidays and day in rules.holidays:
+        name = rules.holidays[day]
+        return f"{day.isoformat()} is a public holiday ({name}): {rules.holidays_source}"
+    if day.weekday() not in window.weekdays:
+        return f"{day:%A} is not a contact day: {rules.window_source}"
+    return f"{local:%H:%M} is outside the contact hours: {rules.window_source}"
+
+
+def next_contact_moment(
+    moment: datetime, rules: ContactRules, timezone: str
+) -> tuple[datetime, str | None]:
+    """The first instant at or after ``moment`` inside the rules' hours and days and not on a
+    holiday, with the reason it moved (``None`` when it did not)."""
+    tz = zone(timezone)
+    local = moment.astimezone(tz)
+    window = rules.window
+    if window.start >= window.end or not window.weekdays:
+        raise ValueError(f"{rules.name}: the contact window {window} never opens")
+    reasons: list[str] = []
+    for day_offset in range(60):
+        day = local.date() + timedelta(days=day_offset)
+        opens = datetime.combine(day, window.start, tzinfo=tz)
+        closes = datetime.combine(day, window.end, tzinfo=tz)
+        open_day = day.weekday() in window.weekdays and not (
+            rules.avoid_holidays and day in rules.holidays
+        )
+        candidate = max(opens, local) if day_offset == 0 else opens
+        if open_day and candidate < closes:
+            return candidate.astimezone(UTC), "; ".join(reasons) or None
+        reasons.append(_why_closed(day, local if day_offset == 0 else opens, window, rules))
+    raise ValueError(f"{rules.name}: no contact day within 60 days of {local.date()}")

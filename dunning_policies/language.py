@@ -20,6 +20,16 @@ class Channel(StrEnum):
     EMAIL = "email"
     SMS = "sms"
     WHATSAPP = "whatsapp"
+    VOICE = "voice"
+    """An automated call that reads the message to the debtor."""
+
+
+ContactClass = Literal["call", "written"]
+"""What contact laws count: calls (and visits), or written contacts (email, SMS, WhatsApp)."""
+
+
+def contact_class(channel: Channel) -> ContactClass:
+    return "call" if channel is Channel.VOICE else "written"
 
 
 class Tone(StrEnum):
@@ -80,6 +90,17 @@ class ContactWindow(_Frozen):
     weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4, 5})
 
 
+class ContactLimit(_Frozen):
+    """At most ``max_contacts`` contacts of a class in any ``period_days`` consecutive days, counted
+    per customer (every invoice together) or, with ``per_debt``, per invoice."""
+
+    contact_class: ContactClass
+    max_contacts: int = Field(ge=0)
+    period_days: int = Field(default=7, ge=1)
+    per_debt: bool = False
+    source: str
+
+
 class Policy(_Frozen):
     name: str
     version: int = Field(ge=1)
@@ -87,6 +108,12 @@ class Policy(_Frozen):
     steps: tuple[Step, ...] = Field(min_length=1)
     send_at: time = Field(default=time(10, 0), description="Local time of scheduled contacts.")
     window: ContactWindow = ContactWindow()
+    contact_limits: tuple[ContactLimit, ...] = Field(
+        default=(), description="The policy's own caps, on top of the law's (never instead)."
+    )
+    min_gap_hours: int | None = Field(
+        default=None, ge=0, description="The policy's own gap between written contacts."
+    )
     promise_grace_days: int = Field(default=1, ge=0)
     payment_claim_days: int = Field(
         default=3, ge=1, description="How long an 'I already paid' waits for the money."

@@ -73,6 +73,7 @@ class Customer(Base):
             Channel.EMAIL: self.email,
             Channel.SMS: self.phone,
             Channel.WHATSAPP: self.whatsapp,
+            Channel.VOICE: self.phone,
         }
         return addresses[channel]
 
