@@ -27,6 +27,7 @@ from config.settings import Settings, get_settings
 from dunning_policies.language import Channel
 from ledger.db import create_ledger_engine, make_session_factory, upgrade_to_head
 from ledger.group_commit import GroupCommit
+from workflows.customer_contact import CustomerContactWorkflow
 from workflows.invoice import InvoiceDunningWorkflow
 
 log = structlog.get_logger()
@@ -51,8 +52,12 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[InvoiceDunningWorkflow],
-        activities=[activities.send_message, activities.record_progress],
+        workflows=[InvoiceDunningWorkflow, CustomerContactWorkflow],
+        activities=[
+            activities.send_message,
+            activities.record_progress,
+            activities.request_contact,
+        ],
         max_concurrent_activities=settings.activity_concurrency,
         graceful_shutdown_timeout=timedelta(seconds=20),
     )

@@ -6,6 +6,7 @@ the providers), so the sandbox stays light and the layer rule holds.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal, Protocol
@@ -13,8 +14,18 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 
+from dunning_policies.contact import ContactRequest
+from dunning_policies.jurisdictions import ContactRules
 from dunning_policies.language import Channel, Tone
 from dunning_policies.state import TimelineEvent
+
+CUSTOMER_CONTACT_WORKFLOW = "CustomerContactWorkflow"
+CONTACT_REQUESTED_SIGNAL = "contact_requested"
+
+
+def contact_workflow_id(customer_id: str) -> str:
+    """``contact-<customer id>``, sanitised like the invoice workflow ids."""
+    return "contact-" + re.sub(r"[^A-Za-z0-9._-]", "_", customer_id.strip())
 
 
 class _Message(BaseModel):
@@ -35,6 +46,16 @@ class SendRequest(_Message):
     currency: str
     due_on: date
     scheduled_at: datetime
+    invoices: tuple[ConsolidatedLine, ...] = ()
+    """Set for a consolidated message: every invoice it lists (this one included)."""
+
+
+class ConsolidatedLine(_Message):
+    """Another invoice a consolidated message speaks of."""
+
+    invoice_number: str
+    amount_due: Decimal
+    due_on: date
 
 
 class SendResult(_Message):
@@ -62,9 +83,28 @@ class ProgressReport(_Message):
     events: tuple[TimelineEvent, ...]
 
 
+class CustomerContactStart(_Message):
+    """What the customer's contact workflow needs to start, sent with every request."""
+
+    customer_id: str
+    timezone: str
+    rules: ContactRules | None
+    respect_rules: bool = True
+
+
+class ContactRequestDelivery(_Message):
+    """A request for the customer's contact workflow, delivered by signal-with-start."""
+
+    start: CustomerContactStart
+    request: ContactRequest
+
+
 class DunningActivities(Protocol):
     @activity.defn(name="send_message")
     def send_message(self, request: SendRequest) -> SendResult: ...
 
     @activity.defn(name="record_progress")
     def record_progress(self, report: ProgressReport) -> None: ...
+
+    @activity.defn(name="request_contact")
+    def request_contact(self, delivery: ContactRequestDelivery) -> None: ...

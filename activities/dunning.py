@@ -30,13 +30,30 @@ from activities.channels.base import (
     DeliveryDeferred,
     DeliveryRejected,
     OutboundMessage,
+    whatsapp_free_form_allowed,
 )
-from activities.contracts import ProgressReport, SendRequest, SendResult
+from activities.channels.twilio_voice import (
+    ADDRESS_INVALID_CODES as VOICE_ADDRESS_INVALID_CODES,
+)
+from activities.contracts import (
+    CONTACT_REQUESTED_SIGNAL,
+    CUSTOMER_CONTACT_WORKFLOW,
+    ContactRequestDelivery,
+    ProgressReport,
+    SendRequest,
+    SendResult,
+    contact_workflow_id,
+)
 from activities.ledger_projection import apply_event_side_effects
 from config.settings import Settings
 from dunning_policies.calendar import days_past_due
 from dunning_policies.language import Channel
-from dunning_policies.messages import MessageContext, render_message
+from dunning_policies.messages import (
+    InvoiceLine,
+    MessageContext,
+    render_message,
+    whatsapp_template_variables,
+)
 from dunning_policies.money import to_minor
 from ledger.group_commit import GroupCommit
 from ledger.repositories.customers import CustomerRepository
@@ -47,7 +64,10 @@ from ledger.repositories.outbox import OutboxRepository
 log = structlog.get_logger()
 
 # The address itself is unusable: an invalid or non-mobile number, or the person sent STOP.
-ADDRESS_INVALID_CODES = frozenset({"twilio_21211", "twilio_21614", "twilio_21610", "no_address"})
+ADDRESS_INVALID_CODES = (
+    frozenset({"twilio_21211", "twilio_21614", "twilio_21610", "no_address"})
+    | VOICE_ADDRESS_INVALID_CODES
+)
 
 
 @dataclass(frozen=True)
@@ -164,23 +184,42 @@ class DunningActivityImpl:
                 reason=f"customer has no {request.channel.value} address on file",
                 address_invalid=True,
             )
-        rendered = render_message(
-            request.template,
-            request.channel.value,
-            MessageContext(
-                company_name=self._settings.company_name,
-                customer_name=customer.name,
-                invoice_number=request.invoice_number,
-                amount_due=request.amount_due,
-                original_amount=request.original_amount,
-                currency=request.currency,
-                due_date=request.due_on,
-                days_overdue=days_past_due(request.due_on, request.scheduled_at, customer.timezone),
-                portal_url=f"{self._settings.portal_base_url}/{request.invoice_number}",
-                tone=request.tone.value,
-                locale=customer.locale,
+        context = MessageContext(
+            company_name=self._settings.company_name,
+            customer_name=customer.name,
+            invoice_number=request.invoice_number,
+            amount_due=request.amount_due,
+            original_amount=request.original_amount,
+            currency=request.currency,
+            due_date=request.due_on,
+            days_overdue=days_past_due(request.due_on, request.scheduled_at, customer.timezone),
+            portal_url=f"{self._settings.portal_base_url}/{request.invoice_number}",
+            tone=request.tone.value,
+            locale=customer.locale,
+            invoices=tuple(
+                InvoiceLine(
+                    invoice_number=line.invoice_number,
+                    amount_due=line.amount_due,
+                    due_date=line.due_on,
+                    days_overdue=days_past_due(
+                        line.due_on, request.scheduled_at, customer.timezone
+                    ),
+                )
+                for line in request.invoices
             ),
         )
+        rendered = render_message(request.template, request.channel.value, context)
+        free_form_allowed, template_variables = True, tuple[tuple[str, str], ...]()
+        if request.channel is Channel.WHATSAPP:
+            # Judged at every attempt, never stored: a retry sees the window as it is now.
+            last_inbound = InteractionRepository.from_session(session).last_inbound_at(
+                request.customer_id, Channel.WHATSAPP.value
+            )
+            free_form_allowed = whatsapp_free_form_allowed(last_inbound, _utcnow())
+            template_variables = tuple(
+                (str(number), value)
+                for number, value in enumerate(whatsapp_template_variables(context), start=1)
+            )
         row = OutboxRepository.from_session(session).claim_state(
             idempotency_key=request.idempotency_key,
             invoice_number=request.invoice_number,
@@ -208,11 +247,36 @@ class DunningActivityImpl:
                 body=row.body,
                 template=request.template,
                 locale=customer.locale,
+                free_form_allowed=free_form_allowed,
+                template_variables=template_variables,
             ),
             provider=row.provider,
             provider_message_id=row.provider_message_id,
             error_code=row.error_code,
             error=row.error,
+        )
+
+    @activity.defn(name="request_contact")
+    async def request_contact(self, delivery: ContactRequestDelivery) -> None:
+        """Signal-with-start the customer's contact workflow: it starts with the first request
+        and a retried delivery is recognised there, so the request counts once."""
+        request, start = delivery.request, delivery.start
+        workflow_id = contact_workflow_id(start.customer_id)
+        await activity.client().start_workflow(
+            CUSTOMER_CONTACT_WORKFLOW,
+            start,
+            id=workflow_id,
+            task_queue=activity.info().task_queue,
+            start_signal=CONTACT_REQUESTED_SIGNAL,
+            start_signal_args=[request],
+        )
+        log.info(
+            "contact requested",
+            invoice=request.invoice_number,
+            customer=start.customer_id,
+            workflow=request.workflow_id,
+            step=request.step_id,
+            contact_workflow=workflow_id,
         )
 
     @activity.defn(name="record_progress")

@@ -1,5 +1,6 @@
 """What a timeline event means for the ledger beyond its bitácora row: a task appears in the
-collectors' inbox, a handoff record is made, a customer credit is booked."""
+collectors' inbox, a handoff record is made, a customer credit is booked, the invoice's policy
+version moves."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dunning_policies.money import to_minor
 from dunning_policies.state import TimelineEvent
 from ledger.repositories.credits import CreditRepository
 from ledger.repositories.handoffs import HandoffRepository
+from ledger.repositories.invoices import InvoiceRepository
 from ledger.repositories.tasks import TaskRepository
 
 
@@ -55,6 +57,14 @@ def apply_event_side_effects(
                 amount_due_minor=to_minor(event.amount_due, report.currency),
                 currency=report.currency,
                 created_at=event.at,
+            )
+        case "policy_migrated":
+            # From the workflow's own event, not from the command that asked: the ledger says v2
+            # only once the workflow really runs v2.
+            InvoiceRepository.from_session(session).record_policy_migration(
+                report.invoice_number,
+                policy_name=detail["policy"],
+                version=int(detail["to_version"]),
             )
         case "credit_recorded":
             CreditRepository.from_session(session).add_if_absent(

@@ -25,6 +25,13 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from api.errors import InvalidRequest, InvoiceConflict, parse_amount
 from api.payments import apply_waiting_payments
 from dunning_policies.calendar import local_moment
+from dunning_policies.holiday_calendar import subdivision_code
+from dunning_policies.jurisdictions import (
+    ContactRules,
+    DebtType,
+    debt_type_of,
+    rules_for_customer,
+)
 from dunning_policies.language import Channel
 from dunning_policies.money import from_minor, to_minor, validate_currency
 from dunning_policies.registry import get_policy
@@ -62,6 +69,10 @@ class CustomerDetails:
     whatsapp: str | None = None
     segment: str | None = None
     tax_id: str | None = None
+    debt_type: DebtType | None = None
+    """None: the tax id says (RUT, RFC), else consumer."""
+    subdivision: str | None = None
+    """ISO 3166-2 without the country ("RM"): its regional holidays join the national ones."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,12 @@ def _validate(invoice: NewInvoice) -> NewInvoice:
 
 
 def _upsert_customer(session: Session, details: CustomerDetails) -> Customer:
+    subdivision = details.subdivision
+    if subdivision is not None:
+        try:
+            subdivision = subdivision_code(details.country, subdivision)
+        except ValueError as error:
+            raise InvalidRequest("customer.subdivision", str(error)) from error
     try:
         return CustomerRepository.from_session(session).upsert(
             id=details.id,
@@ -119,6 +136,8 @@ def _upsert_customer(session: Session, details: CustomerDetails) -> Customer:
             locale=details.locale,
             segment=details.segment,
             tax_id=details.tax_id,
+            debt_type=details.debt_type,
+            subdivision=subdivision,
         )
     except ValueError as error:
         raise InvalidRequest("customer", str(error)) from error
@@ -187,6 +206,7 @@ def record_issuance(
         issued_on=new.issued_on,
         due_on=new.due_on,
         respect_contact_window=respect_contact_window,
+        contact_rules=_contact_rules(customer, new.due_on),
         customer=EngineCustomer(
             id=customer.id,
             country=customer.country,
@@ -289,6 +309,13 @@ async def start_issued(
     return IssuedInvoice(
         state.invoice_number, workflow_id, segment, policy_name, policy_version, created
     )
+
+
+def _contact_rules(customer: Customer, due_on: date) -> ContactRules:
+    """The law's rules for the customer, its holidays around the due date included."""
+    declared = DebtType(customer.debt_type) if customer.debt_type else None
+    debt_type = debt_type_of(customer.country, declared, customer.tax_id)
+    return rules_for_customer(customer.country, debt_type, customer.subdivision, due_on)
 
 
 def _blocked_channels(session: Session, customer_id: str) -> dict[Channel, str]:

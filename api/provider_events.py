@@ -47,7 +47,9 @@ def _record(
     status: str,
     at: datetime,
     detail: dict[str, str],
+    channel: Channel | None = None,
 ) -> bool:
+    """``channel``: where the event happened, when not the message's own channel (a reply)."""
     return InteractionRepository.from_session(session).append(
         event_key=key,
         occurred_at=at,
@@ -56,7 +58,7 @@ def _record(
         workflow_id=message.workflow_id,
         kind=kind,
         step_id=message.step_id,
-        channel=message.channel,
+        channel=channel.value if channel else message.channel,
         template=message.template,
         status=status,
         detail=detail,
@@ -121,6 +123,9 @@ async def twilio_reply(
             "received",
             now,
             {"text": reply.body},
+            # The reply's own channel: a WhatsApp message opens WhatsApp's 24-hour window
+            # even when our last message to this number was an SMS.
+            channel=channel,
         )
         if recorded and kind == "reply_received":
             TaskRepository.from_session(session).open_if_absent(

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from api.countries import defaults_for_country
+from dunning_policies.jurisdictions import DebtType
 
 
 def _no_float(value: Any) -> Any:
@@ -40,6 +41,17 @@ class CustomerIn(_Body):
     timezone: str | None = Field(default=None, description="IANA; defaults by country.")
     locale: str | None = Field(default=None, description="e.g. es_CL; defaults by country.")
     segment: str | None = None
+    debt_type: DebtType | None = Field(
+        default=None,
+        description="Whose debt: the law's contact rules differ. Absent: the tax id says (a "
+        "Chilean RUT from 50.000.000, a 12-character RFC: business), else consumer.",
+    )
+    subdivision: str | None = Field(
+        default=None,
+        max_length=64,
+        description="ISO 3166-2 code without the country, e.g. RM: its regional holidays are "
+        "not contact days either.",
+    )
 
     def with_defaults(self) -> CustomerIn:
         defaults = defaults_for_country(self.country)

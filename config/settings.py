@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SEARCH_ATTRIBUTES: dict[str, str] = {
@@ -17,6 +18,10 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     "DunningAmountDueMinor": "Int",
     "DunningDueDate": "Datetime",
 }
+
+
+_CONTENT_KEY = re.compile(r"[a-z][a-z0-9_]*\.[a-z]{2}")
+_CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 
 
 class Settings(BaseSettings):
@@ -44,6 +49,14 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr = SecretStr("")
     twilio_sms_from: str = ""
     twilio_whatsapp_from: str = ""
+    twilio_voice_from: str = ""
+    """Caller ID of automated calls, a Twilio voice number; empty = calls go to the console."""
+    whatsapp_content_sids: dict[str, str] = Field(
+        default={},
+        description="WhatsApp templates approved by Meta (Twilio Content API), as JSON: "
+        '{"<template>.<language>": "HX…"}, e.g. {"overdue.es": "HX…", "consolidated.es": "HX…"}. '
+        "Outside the 24 h after the debtor's last WhatsApp message only these may be sent.",
+    )
     twilio_api_base_url: str = Field(
         default="",
         description="Override of https://api.twilio.com, for a loopback fake in tests.",
@@ -81,6 +94,17 @@ class Settings(BaseSettings):
         default=False,
         description="Demos and tests only: contact at any hour. Never in production.",
     )
+
+    @field_validator("whatsapp_content_sids")
+    @classmethod
+    def _content_sids_are_well_formed(cls, sids: dict[str, str]) -> dict[str, str]:
+        # A typo here would only show when a debtor's window is closed; fail at start instead.
+        for key, sid in sids.items():
+            if not _CONTENT_KEY.fullmatch(key):
+                raise ValueError(f"{key!r} is not '<template>.<language>', e.g. 'overdue.es'")
+            if not _CONTENT_SID.fullmatch(sid):
+                raise ValueError(f"{key!r}: {sid!r} is not a Twilio Content SID (HX + 32 hex)")
+        return sids
 
     @property
     def ledger_url(self) -> str:

@@ -75,6 +75,39 @@ def next_contact_moment(
         )
         candidate = max(opens, local) if day_offset == 0 else opens
         if open_day and candidate < closes:
+            if day_offset == 0 and candidate > local:
+                # Early on an open day: it waits for the opening, and says so.
+                reasons.append(_why_closed(day, local, window, rules))
             return candidate.astimezone(UTC), "; ".join(reasons) or None
         reasons.append(_why_closed(day, local if day_offset == 0 else opens, window, rules))
     raise ValueError(f"{rules.name}: no contact day within 60 days of {local.date()}")
+
+
+def _open_day(day: date, rules: ContactRules) -> bool:
+    return day.weekday() in rules.window.weekdays and not (
+        rules.avoid_holidays and day in rules.holidays
+    )
+
+
+def why_waited(since: datetime, moment: datetime, rules: ContactRules, timezone: str) -> str | None:
+    """Why a contact owed since ``since`` is made only at ``moment``: the reason the rules kept
+    the stretch just before ``moment`` closed, when ``moment`` is the opening that ends it and
+    the contact was owed during it; else ``None``.
+
+    Judged from ``moment`` itself, not from when someone first asked: the workflow decides again
+    when it wakes up at the opening, and the message it sends then must still say why it waited.
+    """
+    tz = zone(timezone)
+    local = moment.astimezone(tz)
+    window = rules.window
+    if local.time() != window.start or not _open_day(local.date(), rules):
+        return None
+    origin = since.astimezone(tz)
+    for days_back in range(1, 60):
+        day = local.date() - timedelta(days=days_back)
+        if _open_day(day, rules):
+            origin = max(origin, datetime.combine(day, window.end, tzinfo=tz))
+            break
+    if origin >= local:
+        return None
+    return next_contact_moment(origin, rules, timezone)[1]

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dunning_policies import transitions as t
-from dunning_policies.calendar import days_past_due, local_moment, next_allowed_moment
+from dunning_policies.calendar import (
+    days_past_due,
+    local_moment,
+    next_allowed_moment,
+    next_contact_moment,
+    why_waited,
+)
+from dunning_policies.jurisdictions import effective_rules
 from dunning_policies.language import Channel, Handoff, Negotiate, Policy, Remind
 from dunning_policies.state import ClosedReason, InvoiceState, Stage
 from dunning_policies.transitions import promise_deadline
@@ -21,6 +28,8 @@ class SendMessage:
     step: Remind
     channel: Channel
     skipped: tuple[str, ...] = ()
+    moved_by: str | None = None
+    """The rule that kept the contact from its own moment (a holiday, the hours), in words."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,13 @@ class GiveUpStep:
 class OpenNegotiationTask:
     step: Negotiate
     skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WithdrawContact:
+    """The invoice's queued message must not go out any more (paid, paused, disputed...)."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -72,7 +88,8 @@ class Wait:
 
 
 Action = (
-    SendMessage
+    WithdrawContact
+    | SendMessage
     | GiveUpStep
     | OpenNegotiationTask
     | ExpireTask
@@ -93,6 +110,7 @@ class Decision:
 
 # When two actions fall due at the same instant, the one listed first runs first.
 _PRIORITY: dict[type, int] = {
+    WithdrawContact: 0,
     ExpireTask: 0,
     HandOff: 1,
     SendMessage: 2,
@@ -118,20 +136,42 @@ def usable_channels(state: InvoiceState, step: Remind) -> tuple[Channel, ...]:
 
 
 def _contact(
-    policy: Policy, state: InvoiceState, step: Remind, at: datetime, skipped: tuple[str, ...]
+    policy: Policy,
+    state: InvoiceState,
+    step: Remind,
+    at: datetime,
+    skipped: tuple[str, ...],
+    owed_since: datetime,
 ) -> Decision:
+    """Contact at ``at`` or at the next moment the rules allow. ``owed_since``: when the contact
+    first fell due, so the message can say what kept it waiting."""
     channels = usable_channels(state, step)
     if not channels:
         reasons = [f"{c}: {state.unusable_channels.get(c, 'not reachable')}" for c in step.channels]
         return Decision(
             GiveUpStep(step, "no usable channel (" + "; ".join(reasons) + ")", skipped), at
         )
-    allowed = (
-        next_allowed_moment(at, policy.window, state.customer.timezone)
-        if state.respect_contact_window
-        else at
-    )
-    return Decision(SendMessage(step, channels[0], skipped), allowed)
+    if not state.respect_contact_window:
+        return Decision(SendMessage(step, channels[0], skipped), at)
+    timezone = state.customer.timezone
+    if state.contact_rules is None:
+        # A workflow started before rule packs replays exactly as it first ran.
+        allowed = next_allowed_moment(at, policy.window, timezone)
+        return Decision(SendMessage(step, channels[0], skipped), allowed)
+    rules = effective_rules(state.contact_rules, policy)
+    try:
+        allowed, _ = next_contact_moment(at, rules, timezone)
+    except ValueError as error:
+        # The policy's window and the law's never overlap: no legal moment exists.
+        return Decision(GiveUpStep(step, f"no moment to contact: {error}", skipped), at)
+    moved_by = why_waited(owed_since, allowed, rules, timezone)
+    return Decision(SendMessage(step, channels[0], skipped, moved_by), allowed)
+
+
+def _notice_owed_since(state: InvoiceState, now: datetime) -> datetime:
+    """When the pending broken-promise notice fell due: the promise's breaking."""
+    broken = next((e for e in reversed(state.timeline) if e.kind == "promise_broken"), None)
+    return broken.at if broken is not None else now
 
 
 def _scheduled_step(policy: Policy, state: InvoiceState, now: datetime) -> Decision | None:
@@ -146,7 +186,13 @@ def _scheduled_step(policy: Policy, state: InvoiceState, now: datetime) -> Decis
     ]
     if not pending:
         return None
-    past = [step for step in pending if step_moment(policy, state, step) <= now]
+    # A message already with the customer's contact workflow waits there; only a later step
+    # falling due replaces it.
+    in_flight = state.contact_in_flight.step_id if state.contact_in_flight else None
+    waiting = [step for step in pending if step.id != in_flight]
+    if not waiting:
+        return None
+    past = [step for step in waiting if step_moment(policy, state, step) <= now]
     late_negotiation = next((step for step in past if isinstance(step, Negotiate)), None)
     if late_negotiation is not None:
         skipped = tuple(step.id for step in pending[: pending.index(late_negotiation)])
@@ -156,13 +202,34 @@ def _scheduled_step(policy: Policy, state: InvoiceState, now: datetime) -> Decis
         skipped = tuple(step.id for step in pending[: pending.index(current)])
         at = now
     else:
-        current, skipped, at = pending[0], (), step_moment(policy, state, pending[0])
+        current, at = waiting[0], step_moment(policy, state, waiting[0])
+        skipped = tuple(step.id for step in pending[: pending.index(current)])
     if isinstance(current, Negotiate):
         return Decision(OpenNegotiationTask(current, skipped), at)
-    return _contact(policy, state, current, at, skipped)
+    return _contact(policy, state, current, at, skipped, step_moment(policy, state, current))
+
+
+def _withdraw_reason(state: InvoiceState) -> str | None:
+    if state.closed_reason is not None:
+        return f"invoice {state.closed_reason}"
+    if state.amount_due <= 0:
+        return "invoice paid"
+    if state.dispute_reason is not None:
+        return "dispute open"
+    if state.paused:
+        return "paused by an operator"
+    if state.promise is not None:
+        return "promise to pay"
+    if state.handed_off:
+        return "with the collection agency"
+    return None
 
 
 def next_action(policy: Policy, state: InvoiceState, now: datetime) -> Decision:
+    if state.contact_in_flight is not None:
+        withdraw_reason = _withdraw_reason(state)
+        if withdraw_reason is not None:
+            return Decision(WithdrawContact(withdraw_reason), now)
     if state.closed_reason is not None:
         return Decision(Finished(state.closed_reason), None)
     if state.amount_due <= 0:
@@ -188,9 +255,17 @@ def next_action(policy: Policy, state: InvoiceState, now: datetime) -> Decision:
         candidates.append(Decision(HandOff(policy.handoff, negotiation.exhausted_reason), now))
     elif negotiation.retry_at is not None and policy.negotiation is not None:
         candidates.append(Decision(OpenNegotiationTask(policy.negotiation), negotiation.retry_at))
-    if state.pending_notice is not None and policy.broken_promise_notice is not None:
+    notice_in_flight = (
+        state.contact_in_flight is not None
+        and state.contact_in_flight.step_id == state.pending_notice
+    )
+    if (
+        state.pending_notice is not None
+        and policy.broken_promise_notice is not None
+        and not notice_in_flight
+    ):
         notice = policy.broken_promise_notice.model_copy(update={"id": state.pending_notice})
-        candidates.append(_contact(policy, state, notice, now, ()))
+        candidates.append(_contact(policy, state, notice, now, (), _notice_owed_since(state, now)))
     scheduled = _scheduled_step(policy, state, now)
     if scheduled is not None:
         candidates.append(scheduled)
@@ -233,6 +308,8 @@ def apply_action(
     if isinstance(action, SendMessage | GiveUpStep | OpenNegotiationTask):
         state = t.mark_skipped(state, action.skipped, now)
     match action:
+        case WithdrawContact(reason=reason):
+            return t.withdraw_contact(state, now, reason)
         case GiveUpStep(step=step, reason=reason):
             return t.mark_undeliverable(state, step, now, reason)
         case OpenNegotiationTask(step=step):

@@ -9,11 +9,13 @@ combines them with the law by taking the stricter of each, so a policy can never
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dunning_policies.holiday_calendar import public_holidays
 from dunning_policies.language import Channel, ContactLimit, ContactWindow, Policy
 
 ALL_WEEK = frozenset(range(7))
@@ -146,8 +148,8 @@ BUSINESS_DEFAULT = ContactRules(
     debt_type=DebtType.BUSINESS,
     # Product default: consumer-protection laws do not cover debts between businesses; office
     # hours on working days. A policy narrows this with its own window.
-    window=ContactWindow(start=time(8, 0), end=time(19, 0), weekdays=MONDAY_TO_FRIDAY),
-    window_source="business default: Monday–Friday 08:00–19:00",
+    window=ContactWindow(start=time(8, 0), end=time(20, 0), weekdays=MONDAY_TO_SATURDAY),
+    window_source="business default: Monday–Saturday 08:00–20:00",
     record_retention_years=5,
     record_retention_source="product default: records kept 5 years",
 )
@@ -188,6 +190,49 @@ def rule_pack(country: str, debt_type: DebtType) -> ContactRules:
     return default.model_copy(update={"country": country.upper()})
 
 
+def rules_for_customer(
+    country: str, debt_type: DebtType, subdivision: str | None, around: date
+) -> ContactRules:
+    """The law's pack for one customer, with the public holidays of its country (and
+    subdivision) in the years around ``around`` (the due date) written into it: the snapshot an
+    invoice's workflow keeps for its whole life."""
+    days = public_holidays(country, subdivision, around)
+    return rule_pack(country, debt_type).with_holidays(days, subdivision)
+
+
+_TAX_ID_SEPARATORS = re.compile(r"[\s.\-/]+")
+_RUT = re.compile(r"(\d{7,8})[\dK]")
+_RFC = re.compile(r"[A-ZÑ&]{3,4}\d{6}[A-Z\d]{3}")
+# The SII numbers companies from 50.000.000 up; people's RUTs (run) are below it.
+FIRST_COMPANY_RUT = 50_000_000
+
+
+def infer_debt_type(country: str, tax_id: str | None) -> DebtType | None:
+    """What a tax id says about its holder, where it says it: a Chilean RUT of 50.000.000 or
+    more is a company's; a Mexican RFC of 12 characters is a persona moral's, of 13 a persona
+    física's. ``None`` elsewhere, or when the id has not the shape of either."""
+    if not tax_id:
+        return None
+    compact = _TAX_ID_SEPARATORS.sub("", tax_id).upper()
+    match country.strip().upper():
+        case "CL":
+            rut = _RUT.fullmatch(compact.removeprefix("CL"))
+            if rut is None:
+                return None
+            return DebtType.BUSINESS if int(rut[1]) >= FIRST_COMPANY_RUT else DebtType.CONSUMER
+        case "MX":
+            if _RFC.fullmatch(compact) is None:
+                return None
+            return DebtType.BUSINESS if len(compact) == 12 else DebtType.CONSUMER
+    return None
+
+
+def debt_type_of(country: str, declared: DebtType | None, tax_id: str | None) -> DebtType:
+    """The ERP's word first, then the tax id's, else consumer: the stricter rules, so nobody is
+    contacted outside the law by omission."""
+    return declared or infer_debt_type(country, tax_id) or DebtType.CONSUMER
+
+
 def _intersect(law: ContactWindow, policy: ContactWindow) -> ContactWindow:
     return ContactWindow(
         start=max(law.start, policy.start),
@@ -200,7 +245,14 @@ def effective_rules(law: ContactRules, policy: Policy) -> ContactRules:
     """The law's rules and the policy's own, the stricter of each: a policy only narrows."""
     window = _intersect(law.window, policy.window)
     window_source = law.window_source
-    if window != law.window:
+    if window.start >= window.end or not window.weekdays:
+        # The policy's hours never meet the law's here (a policy written for another country):
+        # rather than never contact the debtor, contact them when the law allows.
+        window = law.window
+        window_source = (
+            f"{law.window_source} (policy {policy.name}'s own window never meets it here)"
+        )
+    elif window != law.window:
         window_source = (
             f"policy {policy.name}: {_describe_window(window)} (law: {law.window_source})"
         )

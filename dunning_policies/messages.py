@@ -1,8 +1,9 @@
 """Customer-facing reminder messages: Jinja2 templates per language and channel, Babel formatting.
 
 Templates live in ``templates/<language>/<template>.<channel>.j2``. Email templates define a
-``subject`` and a ``body`` block; SMS and WhatsApp templates are a body only. Every body is plain
-text (SMS, WhatsApp, the text part of an email), so nothing is HTML-escaped here.
+``subject`` and a ``body`` block; SMS, WhatsApp and voice templates are a body only (a voice body
+is the script a call reads aloud). Every body is plain text (SMS, WhatsApp, the text part of an
+email, a call's script), so nothing is HTML-escaped here; a sender escapes for its own format.
 """
 
 from __future__ import annotations
@@ -28,14 +29,15 @@ from jinja2 import (
 
 from dunning_policies.money import quantize
 
-MessageChannel = Literal["email", "sms", "whatsapp"]
-CHANNELS: tuple[MessageChannel, ...] = ("email", "sms", "whatsapp")
+MessageChannel = Literal["email", "sms", "whatsapp", "voice"]
+CHANNELS: tuple[MessageChannel, ...] = ("email", "sms", "whatsapp", "voice")
 TEMPLATE_NAMES: tuple[str, ...] = (
     "before_due",
     "due_today",
     "overdue",
     "final_notice",
     "promise_broken",
+    "consolidated",
 )
 TONES: tuple[str, ...] = ("friendly", "neutral", "firm", "final")
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("es", "en")
@@ -46,6 +48,16 @@ DEFAULT_LANGUAGE = "es"
 _CURRENCY_LOCALES = {"CLP": "es_CL", "MXN": "es_MX", "COP": "es_CO", "PEN": "es_PE"}
 _USD_LOCALES = {"en": "en_US", "es": "es_US"}
 _BLANK_LINES = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One invoice of a consolidated message."""
+
+    invoice_number: str
+    amount_due: Decimal
+    due_date: date
+    days_overdue: int
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,8 @@ class MessageContext:
     """One of ``TONES``."""
     locale: str
     """``es_CL``, ``es_MX``, ``en_US``, or a bare ``es`` / ``en``."""
+    invoices: tuple[InvoiceLine, ...] = ()
+    """A consolidated message's invoices (the ``consolidated`` template lists them)."""
 
 
 @dataclass(frozen=True)
@@ -172,8 +186,46 @@ def render_message(
         return RenderedMessage(subject=subject, body=_tidy(_block(compiled, "body", variables)))
     body = compiled.render(variables)
     # An SMS is one paragraph: handsets break lines unpredictably and every character counts.
-    body = " ".join(body.split()) if channel == "sms" else _tidy(body)
+    # A call's script too: a speech engine pauses at punctuation, never at a line break.
+    body = " ".join(body.split()) if channel in ("sms", "voice") else _tidy(body)
     return RenderedMessage(subject=None, body=body)
+
+
+def whatsapp_content_key(template: str, locale: str) -> str:
+    """``overdue`` for ``es_CL`` → ``overdue.es``: how an approved WhatsApp content template is
+    named in the settings (one per template and language, as Meta approves them)."""
+    return f"{template}.{language_of(locale)}"
+
+
+WHATSAPP_TEMPLATE_VARIABLES: tuple[str, ...] = (
+    "customer name",
+    "invoice number (a consolidated message: every number, comma-separated)",
+    "amount due (a consolidated message: the total)",
+    "due date (a consolidated message: the oldest)",
+    "portal link",
+)
+"""What ``{{1}}``…``{{5}}`` of every approved WhatsApp template stand for, in this order."""
+
+
+def whatsapp_template_variables(context: MessageContext) -> tuple[str, ...]:
+    """The values of an approved WhatsApp template's ``{{1}}``…``{{5}}``, in the order of
+    ``WHATSAPP_TEMPLATE_VARIABLES``; amounts and dates as the debtor's locale writes them
+    (``$1.250.000``, ``1 de diciembre de 2026``), as in the free-form text."""
+    if context.invoices:
+        number = ", ".join(line.invoice_number for line in context.invoices)
+        amount = sum((line.amount_due for line in context.invoices), Decimal(0))
+        due = min(line.due_date for line in context.invoices)
+    else:
+        number, amount, due = context.invoice_number, context.amount_due, context.due_date
+    values = (
+        context.customer_name,
+        number,
+        format_money(amount, context.currency, context.locale),
+        format_due_date(due, context.locale),
+        context.portal_url,
+    )
+    # WhatsApp refuses a variable with a line break, a tab or a run of spaces.
+    return tuple(" ".join(value.split()) for value in values)
 
 
 def _variables(context: MessageContext) -> dict[str, Any]:
@@ -186,6 +238,20 @@ def _variables(context: MessageContext) -> dict[str, Any]:
         "partially_paid": context.amount_due < context.original_amount,
         "due": format_due_date(context.due_date, context.locale),
         "days_until_due": -context.days_overdue,
+        "lines": [
+            {
+                "number": line.invoice_number,
+                "amount": format_money(line.amount_due, context.currency, context.locale),
+                "due": format_due_date(line.due_date, context.locale),
+                "days_overdue": line.days_overdue,
+            }
+            for line in context.invoices
+        ],
+        "total": format_money(
+            sum((line.amount_due for line in context.invoices), Decimal(0)),
+            context.currency,
+            context.locale,
+        ),
     }
 
 

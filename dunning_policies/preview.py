@@ -20,6 +20,7 @@ from dunning_policies.engine import (
     apply_action,
     next_action,
 )
+from dunning_policies.jurisdictions import DebtType, rules_for_customer
 from dunning_policies.language import Channel, Policy, StepKind
 from dunning_policies.state import Customer, InvoiceState
 from dunning_policies.transitions import mark_sent
@@ -35,6 +36,11 @@ class PlannedStep:
     template: str | None
     tone: str | None
     detail: str | None = None
+    """A message's: the rule that moved it, if one did. A task's queue, a handoff's reason."""
+
+    @property
+    def moved_by(self) -> str | None:
+        return self.detail if self.kind is StepKind.REMIND else None
 
     def as_dict(self) -> dict[str, str | None]:
         return {
@@ -45,6 +51,7 @@ class PlannedStep:
             "template": self.template,
             "tone": str(self.tone) if self.tone else None,
             "detail": self.detail,
+            "moved_by": self.moved_by,
         }
 
 
@@ -58,6 +65,8 @@ def preview_state(
     amount: Decimal = Decimal(1_000_000),
     channels: frozenset[Channel] = frozenset(Channel),
     issued_on: date | None = None,
+    debt_type: DebtType = DebtType.CONSUMER,
+    subdivision: str | None = None,
 ) -> InvoiceState:
     return InvoiceState(
         invoice_number="PREVIEW",
@@ -65,6 +74,7 @@ def preview_state(
         original_amount=amount,
         issued_on=issued_on or due_on - timedelta(days=30),
         due_on=due_on,
+        contact_rules=rules_for_customer(country, debt_type, subdivision, due_on),
         customer=Customer(
             id="PREVIEW", country=country, timezone=timezone, locale=locale, channels=channels
         ),
@@ -88,10 +98,12 @@ def plan(policy: Policy, state: InvoiceState, start: datetime | None = None) -> 
         local = now.astimezone(tz)
         state = apply_action(policy, state, action, now)
         match action:
-            case SendMessage(step=step, channel=channel):
-                state = mark_sent(state, step, channel, now, {})
+            case SendMessage(step=step, channel=channel, moved_by=moved_by):
+                state = mark_sent(state, step, channel, now, {}, moved_by=moved_by)
                 planned.append(
-                    PlannedStep(local, StepKind.REMIND, step.id, channel, step.template, step.tone)
+                    PlannedStep(
+                        local, StepKind.REMIND, step.id, channel, step.template, step.tone, moved_by
+                    )
                 )
             case OpenNegotiationTask(step=step):
                 detail = f"queue {step.queue}, SLA {step.sla_days} days"

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dunning_policies.jurisdictions import ContactRules
 from dunning_policies.language import Channel
 
 
@@ -111,6 +112,14 @@ class TimelineEvent(_Value):
     detail: dict[str, str] = Field(default_factory=dict)
 
 
+class ContactInFlight(_Value):
+    """A message the customer's contact workflow holds for this invoice: queued for the
+    contact window, the weekly caps or other invoices' news to go out with."""
+
+    step_id: str
+    requested_at: datetime
+
+
 class Customer(_Value):
     id: str
     country: str
@@ -130,6 +139,11 @@ class InvoiceState(_Value):
     respect_contact_window: bool = Field(
         default=True, description="Only the demo turns this off, to show messages at any hour."
     )
+    contact_rules: ContactRules | None = Field(
+        default=None,
+        description="The law's rules for this customer, holidays included, fixed at issuance. "
+        "None: a workflow started before rule packs, which keeps the policy's window alone.",
+    )
     payments: tuple[Payment, ...] = ()
     credit_notes: tuple[CreditNote, ...] = ()
     closed_reason: ClosedReason | None = None
@@ -142,6 +156,7 @@ class InvoiceState(_Value):
     )
     negotiation: Negotiation = Negotiation()
     handed_off: bool = False
+    contact_in_flight: ContactInFlight | None = None
 
     steps: dict[str, StepStatus] = Field(default_factory=dict)
     failed_channels: dict[str, tuple[Channel, ...]] = Field(default_factory=dict)

@@ -16,6 +16,7 @@ from dunning_policies.calendar import local_date, local_moment
 from dunning_policies.language import Channel, Handoff, Negotiate, Policy, Remind
 from dunning_policies.state import (
     ClosedReason,
+    ContactInFlight,
     InvoiceState,
     Negotiation,
     OpenTask,
@@ -69,9 +70,59 @@ def apply_payment(state: InvoiceState, payment: Payment, at: datetime) -> Invoic
     )
 
 
+def _landed(state: InvoiceState, step_id: str) -> InvoiceState:
+    """The step's message left the customer's contact queue (sent, undeliverable, skipped)."""
+    in_flight = state.contact_in_flight
+    if in_flight is None or in_flight.step_id != step_id:
+        return state
+    return state.model_copy(update={"contact_in_flight": None})
+
+
+def contact_requested(state: InvoiceState, step: Remind, at: datetime) -> InvoiceState:
+    """The step's message is handed to the customer's contact workflow, which decides when
+    (and together with which other invoices) it goes out."""
+    return state.model_copy(
+        update={"contact_in_flight": ContactInFlight(step_id=step.id, requested_at=at)}
+    )
+
+
+def withdraw_contact(state: InvoiceState, at: datetime, reason: str) -> InvoiceState:
+    in_flight = state.contact_in_flight
+    if in_flight is None:
+        return state
+    state = state.model_copy(update={"contact_in_flight": None})
+    return _event(
+        state,
+        at,
+        "contact_withdrawn",
+        step_id=in_flight.step_id,
+        status="withdrawn",
+        detail={"reason": reason},
+    )
+
+
+def last_conversation_at(state: InvoiceState) -> datetime | None:
+    """When a collector last talked with the debtor about this invoice (any answer but
+    "no contact"): Regulation F pauses calls about the debt after it."""
+    for event in reversed(state.timeline):
+        if event.kind == "task_completed" and event.status != TaskOutcome.NO_CONTACT.value:
+            return event.at
+    return None
+
+
 def mark_sent(
-    state: InvoiceState, step: Remind, channel: Channel, at: datetime, detail: dict[str, str]
+    state: InvoiceState,
+    step: Remind,
+    channel: Channel,
+    at: datetime,
+    detail: dict[str, str],
+    *,
+    moved_by: str | None = None,
 ) -> InvoiceState:
+    """``moved_by``: the rule that kept the message from its own moment, for the timeline."""
+    if moved_by is not None:
+        detail = {**detail, "moved_by": moved_by}
+    state = _landed(state, step.id)
     state = _with_step(state, step.id, StepStatus.SENT)
     if state.pending_notice == step.id:
         state = state.model_copy(update={"pending_notice": None})
@@ -119,6 +170,7 @@ def mark_channel_failed(
 def mark_undeliverable(
     state: InvoiceState, step: Remind, at: datetime, reason: str
 ) -> InvoiceState:
+    state = _landed(state, step.id)
     state = _with_step(state, step.id, StepStatus.UNDELIVERABLE)
     if state.pending_notice == step.id:
         state = state.model_copy(update={"pending_notice": None})
@@ -135,14 +187,16 @@ def mark_undeliverable(
 
 def mark_skipped(state: InvoiceState, step_ids: tuple[str, ...], at: datetime) -> InvoiceState:
     for step_id in step_ids:
+        in_flight = state.contact_in_flight
+        reason = (
+            "a later step replaced it while it waited for the customer's next allowed contact"
+            if in_flight is not None and in_flight.step_id == step_id
+            else "its moment passed before it could run; a later step fits now"
+        )
+        state = _landed(state, step_id)
         state = _with_step(state, step_id, StepStatus.SKIPPED)
         state = _event(
-            state,
-            at,
-            "step_skipped",
-            step_id=step_id,
-            status="skipped",
-            detail={"reason": "its moment passed before it could run; a later step fits now"},
+            state, at, "step_skipped", step_id=step_id, status="skipped", detail={"reason": reason}
         )
     return state
 
@@ -432,3 +486,41 @@ def check_completion(
         raise InvalidCompletion(
             f"amount {completion.amount} is more than the {state.amount_due} {state.currency} due"
         )
+
+
+class MigrationRefused(ValueError):
+    """A policy migration that must not be applied; the message says why."""
+
+
+def check_migration(state: InvoiceState, current: Policy, new: Policy) -> None:
+    """Only forward, within the same policy, on an invoice still open."""
+    if new.name != current.name:
+        raise MigrationRefused(
+            f"invoice {state.invoice_number} follows policy {current.name!r}, not {new.name!r}"
+        )
+    if new.version <= current.version:
+        raise MigrationRefused(
+            f"invoice {state.invoice_number} is on {current.name} v{current.version}; "
+            f"v{new.version} is not newer"
+        )
+    if state.closed_reason is not None:
+        raise MigrationRefused(f"invoice {state.invoice_number} is {state.closed_reason}")
+
+
+def migrate_policy(
+    state: InvoiceState, current: Policy, new: Policy, at: datetime, requested_by: str
+) -> InvoiceState:
+    """Record the move to ``new`` (the caller swaps the policy). Steps already taken keep their
+    status, by step id; the new version's other steps are planned by the engine as usual."""
+    check_migration(state, current, new)
+    return _event(
+        state,
+        at,
+        "policy_migrated",
+        detail={
+            "policy": new.name,
+            "from_version": current.version,
+            "to_version": new.version,
+            "requested_by": requested_by,
+        },
+    )

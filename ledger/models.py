@@ -49,9 +49,15 @@ def _in_check(column: str, values: tuple[str, ...]) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_known")
 
 
+DEBT_TYPES = ("consumer", "business")
+
+
 class Customer(Base):
     __tablename__ = "customers"
-    __table_args__ = (CheckConstraint("length(country) = 2", name="country_iso"),)
+    __table_args__ = (
+        CheckConstraint("length(country) = 2", name="country_iso"),
+        _in_check("debt_type", DEBT_TYPES),
+    )
 
     id: Mapped[str] = mapped_column(primary_key=True)
     name: Mapped[str]
@@ -64,6 +70,10 @@ class Customer(Base):
     segment: Mapped[str | None]
     policy_override: Mapped[str | None]
     tax_id: Mapped[str | None]
+    debt_type: Mapped[str | None]
+    """consumer or business, as the ERP says; None: the tax id's word, else consumer."""
+    subdivision: Mapped[str | None]
+    """ISO 3166-2 without the country ("RM"), for regional holidays."""
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 

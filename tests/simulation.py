@@ -31,7 +31,7 @@ def execute(policy: Policy, state: InvoiceState, action: Action, now: datetime) 
     """Run an action as the workflow does, every message delivered on its first channel."""
     state = apply_action(policy, state, action, now)
     if isinstance(action, SendMessage):
-        state = t.mark_sent(state, action.step, action.channel, now, {})
+        state = t.mark_sent(state, action.step, action.channel, now, {}, moved_by=action.moved_by)
     return state
 
 

@@ -8,13 +8,21 @@ from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import DunningActivities, ProgressReport, SendRequest
+    from activities.contracts import (
+        ContactRequestDelivery,
+        CustomerContactStart,
+        DunningActivities,
+        ProgressReport,
+        SendRequest,
+        contact_workflow_id,
+    )
     from dunning_policies import amendments
     from dunning_policies import transitions as t
+    from dunning_policies.contact import ContactRequest
     from dunning_policies.engine import (
         Action,
         Close,
@@ -27,16 +35,21 @@ with workflow.unsafe.imports_passed_through():
         SendMessage,
         SettlePromise,
         Wait,
+        WithdrawContact,
         apply_action,
         next_action,
         stage_of,
+        usable_channels,
     )
-    from dunning_policies.language import Policy
+    from dunning_policies.jurisdictions import effective_rules
+    from dunning_policies.language import Handoff, Negotiate, Policy, Remind
     from dunning_policies.money import to_minor
     from dunning_policies.state import CreditNote, InvoiceState, Payment
     from workflows.messages import (
         AddressInvalid,
         ChannelPreference,
+        ContactOutcome,
+        ContactWithdrawal,
         CreditNoteNotice,
         DisputeResolution,
         InvoiceAmendment,
@@ -45,8 +58,11 @@ with workflow.unsafe.imports_passed_through():
         InvoiceStatus,
         NextAction,
         PaymentNotice,
+        PolicyMigration,
         Reason,
     )
+
+from workflows.retries import LEDGER_RETRY, SEND_RETRY
 
 STAGE = SearchAttributeKey.for_keyword("DunningStage")
 AMOUNT_DUE_MINOR = SearchAttributeKey.for_int("DunningAmountDueMinor")
@@ -54,16 +70,11 @@ AMOUNT_DUE_MINOR = SearchAttributeKey.for_int("DunningAmountDueMinor")
 # A signal handled while the ledger write was in flight (a cancel, a credit note) must wake
 # the loop at once; before this patch it waited for the next timer.
 WAKE_ON_CHANGE_DURING_RECORD = "wake-on-change-during-record"
-
-SEND_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-    maximum_attempts=10,
-)
-LEDGER_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
-)
+# Messages go through the customer's contact workflow (consolidation, caps across invoices);
+# before this patch each invoice sent its own.
+CONTACT_THROUGH_CUSTOMER = "contact-through-customer"
+CONTACT_LEAD = timedelta(minutes=5)
+LATE_GATHER = timedelta(minutes=2)
 
 
 def describe(decision: Decision) -> NextAction:
@@ -88,6 +99,8 @@ def describe(decision: Decision) -> NextAction:
             return NextAction(action="close", at=decision.at, detail=reason)
         case Wait(reason=reason):
             return NextAction(action="wait", at=None, detail=reason)
+        case WithdrawContact(reason=reason):
+            return NextAction(action="withdraw queued message", at=decision.at, detail=reason)
     raise AssertionError(action)
 
 
@@ -103,17 +116,30 @@ class InvoiceDunningWorkflow:
             start.state.timeline[-1].seq if start.continued and start.state.timeline else 0
         )
         self._projection: tuple[object, ...] = ()
+        self._migration: PolicyMigration | None = None
 
     @workflow.run
     async def run(self, start: InvoiceDunningInput) -> InvoiceOutcome:
         if not start.continued:
             self._state = t.record_issued(self._state, workflow.now(), self._policy)
         while True:
+            if self._migration is not None:
+                self._apply_migration(self._migration)
             now = workflow.now()
             decision = next_action(self._policy, self._state, now)
             if isinstance(decision.action, Finished):
                 break
-            if decision.at is None or decision.at > now:
+            run_at = decision.at
+            if (
+                isinstance(decision.action, SendMessage)
+                and run_at is not None
+                and run_at > now
+                and workflow.patched(CONTACT_THROUGH_CUSTOMER)
+            ):
+                # Queue the message a little ahead, so that every invoice of the customer with
+                # news at the same moment is in the customer's queue when that moment comes.
+                run_at = max(now, run_at - CONTACT_LEAD)
+            if run_at is None or run_at > now:
                 seen = self._revision
                 await self._record(decision)
                 if workflow.info().is_continue_as_new_suggested():
@@ -128,11 +154,9 @@ class InvoiceDunningWorkflow:
                     )
                 if not workflow.patched(WAKE_ON_CHANGE_DURING_RECORD):
                     seen = self._revision
-                await self._wait_for_change(
-                    seen, None if decision.at is None else decision.at - now
-                )
+                await self._wait_for_change(seen, None if run_at is None else run_at - now)
                 continue
-            await self._execute(decision.action, now)
+            await self._execute(decision.action, now, decision.at or now)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._record(next_action(self._policy, self._state, workflow.now()))
         return InvoiceOutcome(
@@ -151,10 +175,68 @@ class InvoiceDunningWorkflow:
             self._state = state
             self._revision += 1
 
-    async def _execute(self, action: Action, now: datetime) -> None:
+    async def _execute(self, action: Action, now: datetime, due_at: datetime) -> None:
+        queued = self._state.contact_in_flight
         self._changed(apply_action(self._policy, self._state, action, now))
         if isinstance(action, SendMessage):
-            await self._send(action, now)
+            if workflow.patched(CONTACT_THROUGH_CUSTOMER):
+                await self._request_contact(action, now, due_at)
+            else:
+                await self._send(action, now)
+        elif queued is not None and self._state.contact_in_flight is None:
+            await self._withdraw_contact(action)
+
+    async def _request_contact(self, action: SendMessage, now: datetime, due_at: datetime) -> None:
+        """Hand the message to the customer's contact workflow, which sends it — alone or with
+        the customer's other invoices — when the contact rules allow; ``contact_result``
+        brings back what became of it."""
+        state, step = self._state, action.step
+        usable = usable_channels(state, step)
+        channels = (action.channel, *(c for c in usable if c != action.channel))
+        self._changed(t.contact_requested(state, step, now))
+        rules = state.contact_rules
+        request = ContactRequest(
+            workflow_id=workflow.info().workflow_id,
+            invoice_number=state.invoice_number,
+            step_id=step.id,
+            channels=channels,
+            template=step.template,
+            tone=step.tone,
+            amount_due=state.amount_due,
+            original_amount=state.original_amount,
+            currency=state.currency,
+            due_on=state.due_on,
+            not_before=due_at if due_at > now else now + self._late_gather(),
+            moved_by=action.moved_by,
+            last_conversation_at=t.last_conversation_at(state),
+        )
+        start = CustomerContactStart(
+            customer_id=state.customer.id,
+            timezone=state.customer.timezone,
+            rules=effective_rules(rules, self._policy) if rules is not None else None,
+            respect_rules=state.respect_contact_window,
+        )
+        await workflow.execute_activity_method(
+            DunningActivities.request_contact,
+            ContactRequestDelivery(start=start, request=request),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=LEDGER_RETRY,
+        )
+
+    def _late_gather(self) -> timedelta:
+        """A message due at once (a late entry, a broken promise) waits this long, so that
+        the customer's other invoices imported or woken with it go in the same message."""
+        return LATE_GATHER if self._state.respect_contact_window else timedelta(0)
+
+    async def _withdraw_contact(self, action: Action) -> None:
+        reason = action.reason if isinstance(action, WithdrawContact) else "replaced"
+        handle = workflow.get_external_workflow_handle(contact_workflow_id(self._state.customer.id))
+        # No contact workflow running means nothing is queued there.
+        with contextlib.suppress(ApplicationError):
+            await handle.signal(
+                "contact_withdrawn",
+                ContactWithdrawal(workflow_id=workflow.info().workflow_id, reason=reason),
+            )
 
     async def _send(self, action: SendMessage, sent_at: datetime) -> None:
         info = workflow.info()
@@ -205,7 +287,9 @@ class InvoiceDunningWorkflow:
                 "provider": result.provider,
                 "provider_message_id": result.provider_message_id or "",
             }
-            self._changed(t.mark_sent(self._state, step, channel, now, detail))
+            self._changed(
+                t.mark_sent(self._state, step, channel, now, detail, moved_by=action.moved_by)
+            )
         else:
             self._changed(
                 t.mark_channel_failed(
@@ -334,6 +418,74 @@ class InvoiceDunningWorkflow:
     def write_off(self, request: Reason) -> None:
         if self._state.closed_reason is None:
             self._changed(t.close(self._state, "written_off", workflow.now()))
+
+    @workflow.signal
+    def migrate_policy(self, migration: PolicyMigration) -> None:
+        """Kept until the loop's next step boundary: never swapped in the middle of a send."""
+        current = self._migration.policy if self._migration else self._policy
+        try:
+            t.check_migration(self._state, current, migration.policy)
+        except t.MigrationRefused as error:
+            workflow.logger.warning("policy migration refused", extra={"reason": str(error)})
+            return
+        self._migration = migration
+        self._revision += 1  # wakes the loop from its wait
+
+    def _apply_migration(self, migration: PolicyMigration) -> None:
+        self._migration = None
+        try:
+            migrated = t.migrate_policy(
+                self._state, self._policy, migration.policy, workflow.now(), migration.requested_by
+            )
+        except t.MigrationRefused as error:  # closed since the signal came
+            workflow.logger.warning("policy migration refused", extra={"reason": str(error)})
+            return
+        self._policy = migration.policy
+        self._changed(migrated)
+
+    @workflow.signal
+    def contact_result(self, outcome: ContactOutcome) -> None:
+        state, now = self._state, workflow.now()
+        step: Remind | Negotiate | Handoff | None
+        try:
+            step = self._policy.step(outcome.step_id)
+        except KeyError:
+            step = self._notice_step(outcome.step_id)
+        if not isinstance(step, Remind):
+            workflow.logger.warning(
+                "contact result for an unknown step", extra={"step": outcome.step_id}
+            )
+            return
+        if outcome.status == "sent" and outcome.channel is not None:
+            detail = {
+                "idempotency_key": outcome.idempotency_key or "",
+                "provider": outcome.provider or "",
+                "provider_message_id": outcome.provider_message_id or "",
+            }
+            if outcome.consolidated_with:
+                detail["consolidated_with"] = ", ".join(outcome.consolidated_with)
+            moved = "; ".join(outcome.moved_by) or None
+            self._changed(t.mark_sent(state, step, outcome.channel, now, detail, moved_by=moved))
+        elif outcome.status == "failed" and outcome.channel is not None:
+            self._changed(
+                t.mark_channel_failed(
+                    state,
+                    step,
+                    outcome.channel,
+                    now,
+                    code=outcome.code or "rejected",
+                    reason=outcome.reason or "",
+                    address_invalid=outcome.address_invalid,
+                )
+            )
+        elif outcome.status == "undeliverable":
+            self._changed(t.mark_undeliverable(state, step, now, outcome.reason or "undeliverable"))
+
+    def _notice_step(self, step_id: str) -> Remind | None:
+        notice = self._policy.broken_promise_notice
+        if notice is None or not step_id.startswith(f"{notice.id}-"):
+            return None
+        return notice.model_copy(update={"id": step_id})
 
     @workflow.update
     def complete_task(self, completion: t.TaskCompletion) -> NextAction:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -73,6 +74,13 @@ class Reason(_Message):
     reason: str
 
 
+class PolicyMigration(_Message):
+    """Move a running invoice to a newer version of its policy (``dunning policies migrate``)."""
+
+    policy: Policy
+    requested_by: str
+
+
 class NextAction(_Message):
     action: str
     at: datetime | None
@@ -101,3 +109,27 @@ class InvoiceOutcome(_Message):
     amount_due: Decimal
     credit: Decimal = Decimal(0)
     """What the customer paid beyond the invoice, booked as a customer credit."""
+
+
+class ContactOutcome(_Message):
+    """What the customer's contact workflow did with an invoice's request."""
+
+    step_id: str
+    status: Literal["sent", "failed", "undeliverable"]
+    """``failed``: this channel was refused and another is tried; the other two are final."""
+    channel: Channel | None = None
+    idempotency_key: str | None = None
+    provider: str | None = None
+    provider_message_id: str | None = None
+    code: str | None = None
+    reason: str | None = None
+    address_invalid: bool = False
+    consolidated_with: tuple[str, ...] = ()
+    """The other invoices the same message spoke of."""
+    moved_by: tuple[str, ...] = ()
+    """The rules that held the message back, in order."""
+
+
+class ContactWithdrawal(_Message):
+    workflow_id: str
+    reason: str

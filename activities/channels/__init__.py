@@ -11,6 +11,7 @@ from activities.channels.base import (
     DeliveryDeferred,
     DeliveryRejected,
     OutboundMessage,
+    whatsapp_free_form_allowed,
 )
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "DeliveryDeferred",
     "DeliveryRejected",
     "OutboundMessage",
+    "whatsapp_free_form_allowed",
 ]

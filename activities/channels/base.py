@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-Channel = Literal["email", "sms", "whatsapp"]
+Channel = Literal["email", "sms", "whatsapp", "voice"]
+WHATSAPP_WINDOW = timedelta(hours=24)
+"""How long after the customer's last WhatsApp message a business may write free-form text."""
+# The provider is called a moment after the window is judged (and a retry later still): the
+# last minutes count as closed, so a message is never refused for crossing the line in transit.
+_WINDOW_MARGIN = timedelta(minutes=10)
 
 # A fixed namespace keeps synthetic ids stable across processes and releases: the same
 # idempotency key always maps to the same id, so a retried send records the same value.
@@ -28,8 +34,15 @@ class OutboundMessage:
     subject: str | None
     """Email only."""
     body: str
+    """What the debtor reads (or, for a call, hears); WhatsApp sends it only as free-form text."""
     template: str
     locale: str
+    free_form_allowed: bool = True
+    """WhatsApp only: the debtor wrote to us on WhatsApp in the last 24 hours, so free-form text
+    may be sent; otherwise only a pre-approved content template may open the conversation."""
+    template_variables: tuple[tuple[str, str], ...] = ()
+    """WhatsApp only: the approved template's placeholders in order, ``(("1", value), ...)``;
+    see ``dunning_policies.messages.whatsapp_template_variables``."""
 
 
 class _DeliveryError(Exception):
@@ -53,7 +66,7 @@ class DeliveryDeferred(_DeliveryError):
 
 class ChannelSender(Protocol):
     provider: str
-    """``"console"``, ``"sendgrid"`` or ``"twilio"``."""
+    """``"console"``, ``"sendgrid"`` or ``"twilio"`` (messages and calls alike)."""
     blocking: bool
     """True when ``send`` waits on the network (a provider SDK): the send activity then calls
     it on the provider-call threads, never on the worker's event loop."""
@@ -61,6 +74,12 @@ class ChannelSender(Protocol):
     def send(self, message: OutboundMessage) -> str:
         """Deliver the message and return the provider's message id."""
         ...
+
+
+def whatsapp_free_form_allowed(last_inbound_at: datetime | None, now: datetime) -> bool:
+    """``OutboundMessage.free_form_allowed`` from when the customer last wrote on WhatsApp
+    (``InteractionRepository.last_inbound_at(customer_id, "whatsapp")``)."""
+    return last_inbound_at is not None and now - last_inbound_at < WHATSAPP_WINDOW - _WINDOW_MARGIN
 
 
 def synthetic_message_id(prefix: str, idempotency_key: str) -> str:

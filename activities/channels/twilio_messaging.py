@@ -1,21 +1,22 @@
-"""SMS and WhatsApp through Twilio's Messages API, with every failure classified for the engine."""
+"""SMS and WhatsApp through Twilio's Messages API, with every failure classified for the engine.
+
+WhatsApp lets a business write free-form text only within 24 hours of the customer's last
+message to it; outside that window only a template Meta approved (a Twilio Content SID per
+template and language) may be sent, with the message's values in its placeholders.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlsplit
-
-import requests
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
+import json
+from collections.abc import Mapping
 
 from activities.channels.base import (
-    DeliveryDeferred,
     DeliveryRejected,
     OutboundMessage,
     synthetic_message_id,
 )
+from activities.channels.twilio_api import build_client, classified_errors
+from dunning_policies.messages import whatsapp_content_key
 
 # Twilio error codes where the same request can never succeed. Sending again would waste money
 # or, for 21610, contact someone who replied STOP; the engine falls back to the next channel.
@@ -30,25 +31,10 @@ _PERMANENT_CODES = frozenset(
         21659,  # 'From' is not a Twilio number on this account
     }
 )
-_TRANSIENT_CODES = frozenset({20429})  # Twilio's own "too many requests"
 WHATSAPP_PREFIX = "whatsapp:"
-
-
-class _RoutingHttpClient(TwilioHttpClient):
-    """Sends every request to ``api_base_url`` instead of ``*.twilio.com`` when one is given,
-    so a loopback fake (or a recording proxy) sees exactly what the real SDK would send."""
-
-    def __init__(self, api_base_url: str, timeout: float) -> None:
-        super().__init__(timeout=timeout)
-        self._base_url = api_base_url.rstrip("/")
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        if self._base_url:
-            parts = urlsplit(url)
-            if parts.hostname and parts.hostname.endswith("twilio.com"):
-                query = f"?{parts.query}" if parts.query else ""
-                url = f"{self._base_url}{parts.path}{query}"
-        return super().request(method, url, *args, **kwargs)
+NO_APPROVED_TEMPLATE = "no_approved_template"
+"""Rejection code: outside the 24-hour window with no approved template for this message. The
+engine falls back to the next channel; the WhatsApp number itself stays usable."""
 
 
 class TwilioSender:
@@ -64,37 +50,43 @@ class TwilioSender:
         api_base_url: str = "",
         timeout: float = 15.0,
         status_callback: str = "",
+        whatsapp_content_sids: Mapping[str, str] | None = None,
     ) -> None:
         """``status_callback``: where Twilio reports each message's delivery (our
-        ``/webhooks/twilio/status``); empty, it reports nowhere."""
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {timeout}")
-        self._client = Client(
-            account_sid,
-            auth_token,
-            http_client=_RoutingHttpClient(api_base_url, timeout),
-            # Settings are the only source of configuration: an unrelated TWILIO_EDGE or
-            # TWILIO_REGION in the environment must not silently re-route production traffic.
-            environment={},
-        )
+        ``/webhooks/twilio/status``); empty, it reports nowhere. ``whatsapp_content_sids``: the
+        approved WhatsApp templates, ``{"overdue.es": "HX…"}``."""
+        self._client = build_client(account_sid, auth_token, api_base_url, timeout)
         self._sms_from = sms_from
         self._whatsapp_from = whatsapp_from
         self._callback = {"status_callback": status_callback} if status_callback else {}
+        self._content_sids = dict(whatsapp_content_sids or {})
 
     def send(self, message: OutboundMessage) -> str:
         to, from_ = self._addresses(message)
-        try:
-            created = self._client.messages.create(
-                to=to, from_=from_, body=message.body, **self._callback
-            )
-        except (TwilioRestException, TwilioServiceException) as exc:
-            raise _classify_api_error(exc) from exc
-        except requests.Timeout as exc:
-            raise DeliveryDeferred("twilio_timeout", str(exc) or "request timed out") from exc
-        except requests.ConnectionError as exc:
-            raise DeliveryDeferred("twilio_connection", str(exc) or "connection failed") from exc
+        content = self._content(message)
+        with classified_errors(_PERMANENT_CODES):
+            created = self._client.messages.create(to=to, from_=from_, **content, **self._callback)
         sid = created.sid
         return str(sid) if sid else synthetic_message_id("twilio", message.idempotency_key)
+
+    def _content(self, message: OutboundMessage) -> dict[str, str]:
+        """Free-form text, or outside WhatsApp's 24-hour window the approved template."""
+        if message.channel != "whatsapp" or message.free_form_allowed:
+            return {"body": message.body}
+        key = whatsapp_content_key(message.template, message.locale)
+        content_sid = self._content_sids.get(key)
+        if not content_sid:
+            raise DeliveryRejected(
+                NO_APPROVED_TEMPLATE,
+                f"no approved WhatsApp template {key!r}, and the debtor has not written "
+                "in the last 24 hours, so free-form text would be refused",
+            )
+        content = {"content_sid": content_sid}
+        if message.template_variables:
+            content["content_variables"] = json.dumps(
+                dict(message.template_variables), ensure_ascii=False
+            )
+        return content
 
     def _addresses(self, message: OutboundMessage) -> tuple[str, str]:
         if message.channel == "sms":
@@ -112,22 +104,3 @@ class TwilioSender:
 
 def _with_prefix(prefix: str, address: str) -> str:
     return address if address.startswith(prefix) else f"{prefix}{address}"
-
-
-def _classify_api_error(
-    exc: TwilioRestException | TwilioServiceException,
-) -> DeliveryRejected | DeliveryDeferred:
-    status = int(exc.status)
-    # The SDK falls back to the HTTP status when the body carries no Twilio code.
-    code = int(exc.code) if exc.code is not None else status
-    # The legacy error shape carries ``msg``; RFC 9457 problem details carry detail/title.
-    reason = str(exc.msg if isinstance(exc, TwilioRestException) else exc.detail or exc.title)
-    label = f"twilio_{code}"
-    if code in _PERMANENT_CODES:
-        return DeliveryRejected(label, reason)
-    if code in _TRANSIENT_CODES or status == 429 or status >= 500:
-        return DeliveryDeferred(label, reason)
-    if 400 <= status < 500:
-        return DeliveryRejected(label, reason)
-    # Anything else (a redirect, a 1xx) is the network misbehaving, not a verdict on the message.
-    return DeliveryDeferred(label, reason)

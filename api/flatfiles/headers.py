@@ -28,6 +28,8 @@ INVOICE_COLUMNS = (
     "timezone",
     "locale",
     "segment",
+    "debt_type",
+    "subdivision",
 )
 PAYMENT_COLUMNS = (
     "invoice_number",
@@ -62,6 +64,9 @@ _COMMON_ALIASES = {
     "timezone": "zona horaria | timezone | time zone",
     "locale": "idioma | locale | language",
     "segment": "segmento | segment",
+    "debt_type": "tipo deuda | tipo de deuda | tipo deudor | tipo de deudor | tipo cliente | "
+    "tipo de cliente | tipo persona | debt type | debtor type | customer type",
+    "subdivision": "región | region | subdivisión | subdivision",
 }
 _PAYMENT_ALIASES = {
     "paid_on": "fecha pago | fecha de pago | fecha | payment date | paid on",

@@ -13,7 +13,12 @@ from api.flatfiles.contacts import normalize_phone, validate_email
 from api.flatfiles.defaults import FileDefaults
 from api.flatfiles.headers import INVOICE_ALIASES
 from api.flatfiles.layout import lay_out
-from api.flatfiles.places import parse_locale, parse_timezone
+from api.flatfiles.places import (
+    parse_debt_type,
+    parse_locale,
+    parse_subdivision,
+    parse_timezone,
+)
 from api.flatfiles.reports import FileNote, RowError
 from api.flatfiles.row_fields import (
     decimal_style,
@@ -116,6 +121,12 @@ def _invoice_row(
         default=local.locale,
     )
     email, phone, whatsapp = _contacts(reader, country)
+    debt_type = reader.value("debt_type", lambda cell: parse_debt_type(cell_text(cell)))
+    subdivision = None
+    if country is not None:  # a region is read as one of the row's country
+        subdivision = reader.value(
+            "subdivision", lambda cell: parse_subdivision(cell_text(cell), country)
+        )
     if number is not None:
         if number in first_line_of:
             reader.fail("invoice_number", f"repeats line {first_line_of[number]}")
@@ -146,6 +157,8 @@ def _invoice_row(
         whatsapp=whatsapp,
         segment=reader.text("segment") or defaults.segment,
         tax_id=tax_id,
+        debt_type=debt_type,
+        subdivision=subdivision,
     )
     invoice = NewInvoice(number, customer_id, amount, currency, issued_on, due_on)
     return InvoiceRow(reader.line, invoice, customer)

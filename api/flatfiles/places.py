@@ -1,4 +1,5 @@
-"""Country, time zone and locale cells: codes or the names people write in their place."""
+"""Country, region, time zone and locale cells: codes or the names people write in their place;
+and the debt type, which with the country picks the law's contact rules."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from babel import Locale, localedata
 
 from api.flatfiles.errors import ValueProblem
 from api.flatfiles.headers import normalize_header
+from dunning_policies.holiday_calendar import subdivision_code
+from dunning_policies.jurisdictions import DebtType
 
 _LOCALE = re.compile(r"([a-z]{2,3})(?:[_-]([a-z]{2}))?", re.I)
 _LANGUAGE_NAMES = {
@@ -41,6 +44,39 @@ def parse_country(text: str) -> str:
     if code is None:
         raise ValueProblem("not a country: use a 2-letter ISO code such as CL, MX, CO or PE")
     return code
+
+
+# What ERPs write for whose debt it is, matched after ``normalize_header`` (accents dropped).
+_DEBT_TYPE_NAMES = {
+    DebtType.CONSUMER: "consumidor | consumo | consumer | persona | persona natural | "
+    "persona física | natural | individual | particular | b2c",
+    DebtType.BUSINESS: "empresa | business | company | comercial | persona jurídica | "
+    "persona moral | jurídica | moral | b2b",
+}
+_DEBT_TYPE_WORDS = {
+    normalize_header(word): debt_type
+    for debt_type, words in _DEBT_TYPE_NAMES.items()
+    for word in words.split("|")
+}
+
+
+def parse_debt_type(text: str) -> DebtType:
+    """ "consumidor", "persona natural", "empresa", "business"… → consumer or business."""
+    found = _DEBT_TYPE_WORDS.get(normalize_header(text))
+    if found is None:
+        raise ValueProblem(
+            "not a debt type: write consumidor (consumer, persona) or empresa (business)"
+        )
+    return found
+
+
+def parse_subdivision(text: str, country: str) -> str:
+    """ "RM", "CL-RM" or "Región Metropolitana de Santiago" → "RM": the region whose holidays
+    join the country's."""
+    try:
+        return subdivision_code(country, text)
+    except ValueError as error:
+        raise ValueProblem(str(error)) from None
 
 
 @cache

@@ -77,6 +77,8 @@ async def issue(body: InvoiceIn, context: Context, response: Response) -> Issued
                 whatsapp=customer.whatsapp,
                 segment=customer.segment,
                 tax_id=customer.tax_id,
+                debt_type=customer.debt_type,
+                subdivision=customer.subdivision,
             ),
             respect_contact_window=not context.settings.relax_contact_windows,
             ledger=context.ledger,

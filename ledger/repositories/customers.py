@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.sql.dml import ReturningInsert
 
-from ledger.models import Customer
+from ledger.models import DEBT_TYPES, Customer
 from ledger.repositories.base import Repository, dialect_insert, excluded, table_of
 from ledger.types import utc_now
 
@@ -26,6 +26,8 @@ _ERP_FIELDS = (
     "segment",
     "policy_override",
     "tax_id",
+    "debt_type",
+    "subdivision",
 )
 
 
@@ -56,6 +58,8 @@ class CustomerRepository(Repository[Customer]):
         segment: str | None,
         policy_override: str | None = None,
         tax_id: str | None = None,
+        debt_type: str | None = None,
+        subdivision: str | None = None,
     ) -> Customer:
         """Create the customer or bring it up to date; re-sending the same data changes nothing.
         Returns the stored row as a detached snapshot (see ``snapshot``)."""
@@ -70,6 +74,8 @@ class CustomerRepository(Repository[Customer]):
             "segment": segment,
             "policy_override": policy_override,
             "tax_id": tax_id,
+            "debt_type": _debt_type(debt_type),
+            "subdivision": (subdivision or "").strip() or None,
         }
         now = utc_now()
         self._run(
@@ -115,6 +121,16 @@ def _country_code(country: str) -> str:
     if len(code) != 2 or not code.isalpha():
         raise ValueError(f"country must be an ISO 3166 alpha-2 code such as 'CL', got {country!r}")
     return code
+
+
+def _debt_type(value: str | None) -> str | None:
+    if value is None:
+        return None
+    # str(): a StrEnum member is stored as its value, never as its name.
+    text = str(value).strip().lower()
+    if text not in DEBT_TYPES:
+        raise ValueError(f"debt type must be one of {', '.join(DEBT_TYPES)}, got {value!r}")
+    return text
 
 
 def _time_zone(name: str) -> str:

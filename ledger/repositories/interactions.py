@@ -6,10 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ledger.models import Interaction
 from ledger.repositories.base import Repository
+
+INBOUND_KINDS = ("reply_received", "opt_out", "opt_in")
+"""Lines that record a message the customer sent us (``api.provider_events.twilio_reply``)."""
 
 
 class InteractionRepository(Repository[Interaction]):
@@ -53,6 +56,18 @@ class InteractionRepository(Repository[Interaction]):
 
     def list_for_customer(self, customer_id: str) -> Sequence[Interaction]:
         return self._list(Interaction.customer_id == customer_id)
+
+    def last_inbound_at(self, customer_id: str, channel: str) -> datetime | None:
+        """When the customer last wrote to us on ``channel`` (a reply, STOP, START…), or None.
+        WhatsApp lets a business answer in free-form text for 24 hours after that moment."""
+        # The customer_id index narrows this to one customer's lines: no index of its own.
+        return self.session.scalar(
+            select(func.max(Interaction.occurred_at)).where(
+                Interaction.customer_id == customer_id,
+                Interaction.channel == channel,
+                Interaction.kind.in_(INBOUND_KINDS),
+            )
+        )
 
     def _list(self, condition: Any) -> Sequence[Interaction]:
         # id breaks ties between events of the same instant in the order they were recorded.

@@ -106,6 +106,29 @@ class InvoiceRepository(Repository[Invoice]):
         if self._run(_NUMBER_BY_KEY, {"key": number}).first() is None:
             raise RecordNotFound(f"no invoices row with key {number!r}")
 
+    def record_policy_migration(self, number: str, *, policy_name: str, version: int) -> None:
+        """The invoice's workflow moved to ``version`` of its policy. Only forward: a replayed
+        or late event never moves the row back."""
+        self._run(
+            _MIGRATE_POLICY,
+            {"key": number, "policy": policy_name, "new_policy_version": version},
+        )
+
+    def on_policy_before(
+        self, policy_name: str, version: int, *, exclude_stages: Sequence[str] = ()
+    ) -> Sequence[Invoice]:
+        """Invoices of ``policy_name`` whose workflow runs a version older than ``version`` (the
+        candidates of ``dunning policies migrate``), oldest due date first."""
+        return self.session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.policy_name == policy_name,
+                Invoice.policy_version < version,
+                Invoice.stage.not_in(exclude_stages),
+            )
+            .order_by(Invoice.due_on, Invoice.number)
+        ).all()
+
     def list_invoices(
         self, *, customer_id: str | None = None, stage: str | None = None
     ) -> Sequence[Invoice]:
@@ -163,6 +186,16 @@ _UPDATE_PROJECTION = (
         or_(*(_INVOICES.c[f].is_distinct_from(bindparam(f"new_{f}")) for f in _PROJECTION)),
     )
     .values({f: bindparam(f"new_{f}") for f in _PROJECTION})
+)
+
+_MIGRATE_POLICY = (
+    update(_INVOICES)
+    .where(
+        _INVOICES.c.number == _KEY,
+        _INVOICES.c.policy_name == bindparam("policy"),
+        _INVOICES.c.policy_version < bindparam("new_policy_version"),
+    )
+    .values(policy_version=bindparam("new_policy_version"))
 )
 
 

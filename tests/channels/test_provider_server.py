@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.fakes.provider_server import FakeProviderServer, provider_server
+from tests.fakes.provider_server import TWILIO_CALLS_PATH, FakeProviderServer, provider_server
 
 
 @pytest.fixture
@@ -66,3 +67,20 @@ def test_concurrent_requests_are_all_recorded(fake: FakeProviderServer) -> None:
 
     assert {status for status, _ in results} == {202}
     assert sorted(r.body["i"] for r in fake.requests) == list(range(40))
+
+
+def test_a_twilio_call_is_queued_by_default_and_scriptable(fake: FakeProviderServer) -> None:
+    url = f"{fake.url}/2010-04-01/Accounts/AC{'0' * 32}/Calls.json"
+    form = urllib.parse.urlencode({"To": "+56912345678", "From": "+15005550006"}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    with urllib.request.urlopen(urllib.request.Request(url, form, headers), timeout=5) as answer:
+        status, call = answer.status, json.loads(answer.read())
+
+    assert status == 201
+    assert call["sid"].startswith("CA") and len(call["sid"]) == 34
+    assert (call["status"], call["to"], call["from"]) == ("queued", "+56912345678", "+15005550006")
+    assert fake.requests[0].body == {"To": "+56912345678", "From": "+15005550006"}
+
+    fake.script("POST", TWILIO_CALLS_PATH, [(400, {"code": 13224, "message": "x"}, {})])
+    assert post_json(url, {})[0] == 400

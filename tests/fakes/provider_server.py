@@ -1,4 +1,5 @@
-"""A loopback HTTP server that answers like Twilio's Messages API and SendGrid's Mail Send API.
+"""A loopback HTTP server that answers like Twilio's Messages and Calls APIs and SendGrid's Mail
+Send API.
 
 The real SDKs talk to it unmodified (only their base URL changes), so tests cover the SDKs'
 own request building and error parsing, not a mock of them.
@@ -27,6 +28,7 @@ ScriptedResponse = tuple[int, Any, Mapping[str, str]]
 """``(status, json_body, headers)``; a ``None`` body sends no content."""
 
 TWILIO_MESSAGES_PATH = r"/2010-04-01/Accounts/(?P<account_sid>AC\w+)/Messages\.json"
+TWILIO_CALLS_PATH = r"/2010-04-01/Accounts/(?P<account_sid>AC\w+)/Calls\.json"
 SENDGRID_SEND_PATH = r"/v3/mail/send"
 
 
@@ -88,6 +90,44 @@ def twilio_message(
         },
         "to": to,
         "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+    }
+
+
+def twilio_call(account_sid: str, to: str, from_: str, sid: str | None = None) -> dict[str, Any]:
+    """A Call resource shaped like the one Twilio returns from a create."""
+    sid = sid or f"CA{uuid.uuid4().hex}"
+    now = format_datetime(datetime.now(UTC))
+    return {
+        "account_sid": account_sid,
+        "annotation": None,
+        "answered_by": None,
+        "api_version": "2010-04-01",
+        "caller_name": None,
+        "date_created": now,
+        "date_updated": now,
+        "direction": "outbound-api",
+        "duration": None,
+        "end_time": None,
+        "forwarded_from": None,
+        "from": from_,
+        "from_formatted": from_,
+        "group_sid": None,
+        "parent_call_sid": None,
+        "phone_number_sid": None,
+        "price": None,
+        "price_unit": "USD",
+        "queue_time": "0",
+        "sid": sid,
+        "start_time": None,
+        "status": "queued",
+        "subresource_uris": {
+            "notifications": f"/2010-04-01/Accounts/{account_sid}/Calls/{sid}/Notifications.json",
+            "recordings": f"/2010-04-01/Accounts/{account_sid}/Calls/{sid}/Recordings.json",
+        },
+        "to": to,
+        "to_formatted": to,
+        "trunk_sid": None,
+        "uri": f"/2010-04-01/Accounts/{account_sid}/Calls/{sid}.json",
     }
 
 
@@ -201,6 +241,10 @@ def _default_response(request: RecordedRequest) -> ScriptedResponse:
             twilio["account_sid"], form.get("To", ""), form.get("From", ""), form.get("Body", "")
         )
         return 201, message, {}
+    calls = re.fullmatch(TWILIO_CALLS_PATH, request.path)
+    if request.method == "POST" and calls:
+        form = request.body if isinstance(request.body, dict) else {}
+        return 201, twilio_call(calls["account_sid"], form.get("To", ""), form.get("From", "")), {}
     if request.method == "POST" and re.fullmatch(SENDGRID_SEND_PATH, request.path):
         return 202, None, {"X-Message-Id": uuid.uuid4().hex[:22]}
     return 404, twilio_error(20404, f"The requested resource {request.path} was not found", 404), {}

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dunning_policies.jurisdictions import DebtType
 from ledger.models import Customer
 from ledger.repositories import CustomerRepository
 from tests.ledger_support import make_customer
@@ -55,3 +57,40 @@ def test_list_all_orders_customers_by_id(session: Session) -> None:
     listed = CustomerRepository.from_session(session).list_all()
 
     assert [customer.id for customer in listed] == ["C-1", "C-2", "C-3"]
+
+
+def _upsert_with_rules(session: Session, debt_type: object, subdivision: str | None) -> Customer:
+    return CustomerRepository.from_session(session).upsert(
+        id="C-9",
+        name="Juana Pérez",
+        email="juana@example.cl",
+        phone=None,
+        whatsapp=None,
+        country="CL",
+        timezone="America/Santiago",
+        locale="es_CL",
+        segment=None,
+        debt_type=debt_type,  # type: ignore[arg-type]
+        subdivision=subdivision,
+    )
+
+
+def test_upsert_stores_the_debt_type_and_subdivision_and_an_update_clears_them(
+    session: Session,
+) -> None:
+    stored = _upsert_with_rules(session, DebtType.BUSINESS, " RM ")
+    assert (stored.debt_type, stored.subdivision) == ("business", "RM")
+
+    cleared = _upsert_with_rules(session, None, None)
+    assert (cleared.debt_type, cleared.subdivision) == (None, None)
+
+
+def test_upsert_refuses_an_unknown_debt_type(session: Session) -> None:
+    with pytest.raises(ValueError, match="debt type must be one of consumer, business"):
+        _upsert_with_rules(session, "household", None)
+
+
+def test_the_database_itself_refuses_an_unknown_debt_type(session: Session) -> None:
+    make_customer(session, "C-1")
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(update(Customer).values(debt_type="household"))

@@ -84,7 +84,14 @@ def test_lists_are_chronological_per_invoice_and_per_customer(session: Session) 
 
 def test_the_repository_offers_no_way_to_change_the_past() -> None:
     public = {name for name in dir(InteractionRepository) if not name.startswith("_")}
-    assert public == {"append", "list_for_invoice", "list_for_customer", "from_session", "model"}
+    assert public == {
+        "append",
+        "list_for_invoice",
+        "list_for_customer",
+        "last_inbound_at",
+        "from_session",
+        "model",
+    }
 
 
 def test_the_database_refuses_to_update_a_line(session: Session) -> None:
@@ -113,3 +120,43 @@ def test_the_database_refuses_to_empty_the_log(session: Session) -> None:
 
     with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
         session.execute(text(empty[session.get_bind().dialect.name]))
+
+
+def _heard(
+    session: Session,
+    key: str,
+    when: str,
+    *,
+    channel: str = "whatsapp",
+    kind: str = "reply_received",
+) -> None:
+    InteractionRepository.from_session(session).append(
+        event_key=key,
+        occurred_at=at(when),
+        invoice_number="F-1",
+        customer_id="C-1",
+        workflow_id="invoice-F-1",
+        kind=kind,
+        channel=channel,
+        status="received",
+        detail={"text": "Pago el viernes"},
+    )
+
+
+def test_last_inbound_at_is_the_customer_s_latest_message_on_that_channel(
+    session: Session,
+) -> None:
+    interactions = InteractionRepository.from_session(session)
+    assert interactions.last_inbound_at("C-1", "whatsapp") is None
+
+    _heard(session, "twilio:SM1", "2025-04-01 10:00")
+    _heard(session, "twilio:SM2", "2025-04-02 09:30", kind="opt_in")
+    _heard(session, "twilio:SM3", "2025-04-01 12:00")
+    _heard(session, "twilio:SM4", "2025-04-03 08:00", channel="sms")
+    # What we sent, and the workflow's own lines, are not the customer writing to us.
+    _append(session, "invoice-F-1#7", occurred_at=at("2025-04-04 10:00"))
+
+    last = interactions.last_inbound_at("C-1", "whatsapp")
+    assert last == at("2025-04-02 09:30") and last.tzinfo is not None
+    assert interactions.last_inbound_at("C-1", "sms") == at("2025-04-03 08:00")
+    assert interactions.last_inbound_at("C-2", "whatsapp") is None

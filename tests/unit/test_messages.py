@@ -7,16 +7,19 @@ import re
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from typing import get_args
 
 import pytest
 from jinja2 import DictLoader, UndefinedError
 
-from dunning_policies.language import Tone
+from dunning_policies.language import Channel, Tone
 from dunning_policies.messages import (
     CHANNELS,
     SUPPORTED_LANGUAGES,
     TEMPLATE_NAMES,
     TONES,
+    WHATSAPP_TEMPLATE_VARIABLES,
+    InvoiceLine,
     MessageChannel,
     MessageContext,
     TemplateMissing,
@@ -26,9 +29,13 @@ from dunning_policies.messages import (
     make_environment,
     render_message,
     template_exists,
+    whatsapp_content_key,
+    whatsapp_template_variables,
 )
 
 SMS_OPT_OUT = {"es": "Responda BAJA para no recibir más SMS.", "en": "Reply STOP to opt out."}
+# A call never reads a link aloud: it names the portal.
+SPOKEN_PORTAL = {"es": "nuestro portal de pagos", "en": "our payment portal"}
 # Days from the due date at which each template is normally sent.
 TYPICAL_DAYS = {
     "before_due": -3,
@@ -131,7 +138,7 @@ def test_language_of(locale: str, language: str) -> None:
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 @pytest.mark.parametrize("channel", CHANNELS)
-@pytest.mark.parametrize("template", TEMPLATE_NAMES)
+@pytest.mark.parametrize("template", [t for t in TEMPLATE_NAMES if t != "consolidated"])
 def test_every_template_renders_in_every_tone(
     template: str, channel: MessageChannel, language: str
 ) -> None:
@@ -141,7 +148,8 @@ def test_every_template_renders_in_every_tone(
             message = render_message(template, channel, ctx)
             amount = format_money(ctx.amount_due, ctx.currency, ctx.locale)
             where = f"{template}.{channel} {ctx.locale} {tone}"
-            for needed in (ctx.company_name, ctx.invoice_number, amount, ctx.portal_url):
+            portal = SPOKEN_PORTAL[language] if channel == "voice" else ctx.portal_url
+            for needed in (ctx.company_name, ctx.invoice_number, amount, portal):
                 assert needed in message.body, f"{where}: {needed!r} missing"
             assert format_due_date(ctx.due_date, ctx.locale) in message.body, where
             assert "{{" not in message.body and "{%" not in message.body, where
@@ -156,6 +164,10 @@ def test_every_template_renders_in_every_tone(
             if channel == "sms":
                 assert len(message.body) <= 320, f"{where}: {len(message.body)} chars"
                 assert message.body.endswith(SMS_OPT_OUT[language]), where
+            if channel == "voice":
+                assert "://" not in message.body and "\n" not in message.body, where
+                assert ctx.customer_name in message.body, where  # who the call is for
+                assert len(message.body) <= 1_200, f"{where}: {len(message.body)} chars"
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
@@ -280,3 +292,86 @@ def test_an_email_template_without_a_subject_is_an_error() -> None:
     env = make_environment(DictLoader({"es/overdue.email.j2": "{% block body %}x{% endblock %}"}))
     with pytest.raises(ValueError, match="subject"):
         render_message("overdue", "email", context(), environment=env)
+
+
+# --- voice and WhatsApp templates ------------------------------------------------------------
+
+
+def test_every_channel_of_the_policy_language_has_templates_and_a_sender_type() -> None:
+    from activities.channels.base import Channel as SenderChannel
+
+    channels = {channel.value for channel in Channel}
+    assert set(CHANNELS) == set(get_args(MessageChannel)) == channels
+    assert set(get_args(SenderChannel)) == channels
+
+
+@pytest.mark.parametrize("locale", ["es_CL", "en_US"])
+def test_a_call_names_the_portal_and_who_it_is_for_without_reading_a_link(locale: str) -> None:
+    language = language_of(locale)
+    for template in TEMPLATE_NAMES:
+        if template == "consolidated":
+            continue  # its own tests
+        body = render_message(template, "voice", context(locale, tone="firm")).body
+        assert SPOKEN_PORTAL[language] in body and "http" not in body, template
+        assert "María José Pérez" in body, template
+
+
+def test_a_call_about_a_partly_paid_invoice_says_the_original_total() -> None:
+    body = render_message("overdue", "voice", context(amount_due=Decimal(450_000))).body
+    assert "$450.000" in body and "saldo pendiente de un total de $1.250.000" in body
+
+
+def test_whatsapp_template_variables_are_the_formatted_values_in_order() -> None:
+    assert whatsapp_template_variables(context()) == (
+        "María José Pérez",
+        "F-2026-0042",
+        "$1.250.000",
+        "1 de diciembre de 2026",
+        "https://pagar.andes.cl/f/F-2026-0042",
+    )
+    english = whatsapp_template_variables(context("en_US", "USD"))
+    assert english[2:4] == ("$1,250.50", "December 1, 2026")
+    assert len(WHATSAPP_TEMPLATE_VARIABLES) == len(english)
+
+
+def test_whatsapp_template_variables_are_one_line_each() -> None:
+    values = whatsapp_template_variables(context(customer_name="María\nJosé\t  Pérez "))
+    assert values[0] == "María José Pérez"
+
+
+def test_whatsapp_template_variables_of_several_invoices() -> None:
+    lines = (
+        InvoiceLine("F-2", Decimal(200_000), date(2026, 12, 5), 1),
+        InvoiceLine("F-1", Decimal(50_000), date(2026, 11, 20), 16),
+    )
+    values = whatsapp_template_variables(context(invoices=lines))
+    assert values[1:4] == ("F-2, F-1", "$250.000", "20 de noviembre de 2026")
+
+
+def test_whatsapp_content_key_is_template_and_language() -> None:
+    assert whatsapp_content_key("overdue", "es_CL") == "overdue.es"
+    assert whatsapp_content_key("consolidated", "en-US") == "consolidated.en"
+    assert whatsapp_content_key("overdue", "pt_BR") == "overdue.es"  # Spanish templates
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_a_consolidated_message_lists_every_invoice_and_the_total(
+    channel: MessageChannel, language: str
+) -> None:
+    sample = SAMPLES[language][0]
+    lines = (
+        InvoiceLine("F-101", Decimal(120_000), sample.due_date, 22),
+        InvoiceLine("F-102", Decimal(80_000), sample.due_date, 3),
+        InvoiceLine("F-103", Decimal(5_000), sample.due_date, 0),
+    )
+    for tone in TONES:
+        ctx = replace(sample, tone=tone, invoices=lines)
+        message = render_message("consolidated", channel, ctx)
+        total = format_money(Decimal(205_000), ctx.currency, ctx.locale)
+        assert total in message.body, f"{channel} {tone}: total missing"
+        if channel != "voice":
+            for line in lines:
+                assert line.invoice_number in message.body, f"{channel} {tone}"
+        if channel == "email":
+            assert message.subject and "3" in message.subject

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 import json
+from datetime import time
 
 from typer.testing import CliRunner
 
 from dunning_policies.checks import check_policy
-from dunning_policies.language import Channel, Handoff, Negotiate, Policy, Remind, Tone
+from dunning_policies.language import (
+    Channel,
+    ContactWindow,
+    Handoff,
+    Negotiate,
+    Policy,
+    Remind,
+    Tone,
+)
 from dunning_policies.registry import all_policies
 from starter import app
 
@@ -134,3 +143,88 @@ def test_check_flags_a_reminder_that_would_fall_after_the_handoff():
         ),
     )
     assert any("would never be sent" in p for p in check_policy(policy))
+
+
+def test_check_looks_for_the_voice_script_of_a_step_that_calls():
+    def policy(template: str) -> Policy:
+        return Policy(
+            name="calls",
+            version=1,
+            description="",
+            steps=(
+                Remind(
+                    id="call",
+                    offset_days=5,
+                    channels=(Channel.VOICE, Channel.SMS),
+                    template=template,
+                    tone=Tone.FIRM,
+                ),
+            ),
+        )
+
+    assert check_policy(policy("overdue")) == []
+    problems = check_policy(policy("sms_only"))
+    assert "step 'call': no es template 'sms_only' for voice" in problems
+    assert "step 'call': no en template 'sms_only' for voice" in problems
+
+
+def preview_json(*args: str) -> list[dict]:
+    result = runner.invoke(app, ["policies", "preview", "standard", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_preview_names_the_rule_that_moved_a_message_off_a_chilean_holiday():
+    steps = preview_json(
+        "--due", "2026-09-18", "--country", "CL", "--timezone", "America/Santiago", "--consumer"
+    )
+    by_step = {s["step"]: s for s in steps}
+    moved = by_step["due_day"]
+    assert moved["at"] == "2026-09-21T09:00:00-03:00"
+    assert moved["moved_by"].startswith(
+        "2026-09-18 is a public holiday (Independence Day): "
+        "Ley 19.496 art. 37 (Ley 21.320): never on holidays"
+    )
+    assert by_step["preventive"]["at"] == "2026-09-15T10:00:00-03:00"
+    assert by_step["preventive"]["moved_by"] is None
+    assert all(s["moved_by"] is None for s in steps if s["kind"] != "remind")
+
+
+def test_preview_of_a_business_debt_keeps_to_working_days():
+    # The consumer's Saturday reminder (see the first preview test) waits for Monday.
+    steps = preview_json("--due", "2026-12-01", "--country", "CL", "--business")
+    first = steps[0]
+    assert (first["step"], first["at"]) == ("preventive", "2026-11-30T09:00:00-03:00")
+    assert first["moved_by"].startswith("Saturday is not a contact day")
+
+
+def test_preview_takes_the_time_zone_of_the_country_and_checks_the_region():
+    steps = preview_json("--due", "2026-12-01", "--country", "MX")
+    assert all(s["at"].endswith("-06:00") for s in steps)
+    result = runner.invoke(
+        app, ["policies", "preview", "standard", "--due", "2026-12-01", "--subdivision", "XX"]
+    )
+    assert result.exit_code == 1
+    assert "'XX' is not a subdivision of CL" in result.output
+
+
+def test_preview_table_has_a_moved_by_column():
+    result = runner.invoke(
+        app, ["policies", "preview", "standard", "--due", "2026-09-18"], env={"COLUMNS": "400"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "moved by" in result.output
+    assert "2026-09-18 is a public holiday (Independence Day)" in result.output
+
+
+def test_check_warns_about_a_window_wider_than_a_law_allows(monkeypatch):
+    import cli.policies
+
+    early = all_policies()["standard"].model_copy(
+        update={"name": "early", "window": ContactWindow(start=time(7, 0), end=time(19, 0))}
+    )
+    monkeypatch.setattr(cli.policies, "all_policies", lambda: {"early": early})
+    result = runner.invoke(app, ["policies", "check"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output  # a warning, not a problem
+    assert "early: ok" in result.output
+    assert "warning: window 07:00–19:00 is wider than Chile, consumer debt allows" in result.output

@@ -24,9 +24,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.channels.base import ChannelSender, OutboundMessage
 from activities.channels.console import ConsoleSender
+from activities.contracts import contact_workflow_id
 from api.invoicing import CustomerDetails, NewInvoice, issue_invoice
 from api.payments import RecordedPayment, record_payment
 from config.settings import Settings
+from dunning_policies.jurisdictions import DebtType
 from dunning_policies.language import Channel
 from ledger.db import create_ledger_engine, make_session_factory, unit_of_work
 from ledger.repositories.interactions import InteractionRepository
@@ -60,6 +62,10 @@ class Harness:
     settings: Settings
     senders: dict[Channel, ChannelSender]
     started: list[str] = field(default_factory=list)
+    customer_id: str = field(default_factory=lambda: f"C-7-{uuid.uuid4().hex[:8]}")
+    """Each test's own customer: the customer's contact workflow must not carry another
+    test's contacts (and the caps they count) into this one."""
+    customers: set[str] = field(default_factory=set)
 
     async def issue(
         self,
@@ -73,8 +79,10 @@ class Harness:
         customer: CustomerDetails | None = None,
     ) -> str:
         details = customer or CustomerDetails(
-            id="C-7",
+            id=self.customer_id,
             name="Ferretería Los Andes SpA",
+            # A company: Ley 19.496's caps protect consumers (see test_contact_rules.py).
+            debt_type=DebtType.BUSINESS,
             country="CL",
             timezone="America/Santiago",
             locale="es_CL",
@@ -91,6 +99,7 @@ class Harness:
             details,
         )
         self.started.append(issued.workflow_id)
+        self.customers.add(details.id)
         return issued.workflow_id
 
     def handle(self, workflow_id: str) -> WorkflowHandle[InvoiceDunningWorkflow, InvoiceOutcome]:
@@ -152,10 +161,11 @@ def at_local(day: date, hour: int = 10) -> datetime:
 
 
 async def until(
-    env: WorkflowEnvironment, check: Callable[[], bool], what: str = "", *, tries: int = 50
+    env: WorkflowEnvironment, check: Callable[[], bool], what: str = "", *, tries: int = 200
 ) -> None:
     """Wait for an activity's write (the ledger follows the workflow asynchronously), moving
-    the clock one second at a time; fails after ``tries`` seconds of server time."""
+    the clock one second at a time; fails after ``tries`` seconds of server time (a message
+    due at once waits ``LATE_GATHER`` for the customer's other invoices)."""
     for _ in range(tries):
         if check():
             return
@@ -207,6 +217,9 @@ async def _end_leftovers(harness: Harness) -> None:
     ``env.sleep`` times out)."""
     for workflow_id in harness.started:
         await terminate_when_idle(harness.handle(workflow_id))
+    for customer_id in harness.customers:
+        contact = harness.client.get_workflow_handle(contact_workflow_id(customer_id))
+        await terminate_when_idle(contact)
 
 
 async def terminate_when_idle(handle: WorkflowHandle[Any, Any]) -> None:

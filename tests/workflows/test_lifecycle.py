@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo
 
 from temporalio.testing import WorkflowEnvironment
 
+from dunning_policies.calendar import next_contact_moment
+from dunning_policies.jurisdictions import DebtType, effective_rules, rules_for_customer
+from dunning_policies.registry import get_policy
 from ledger.db import unit_of_work
 from ledger.repositories.handoffs import HandoffRepository
 from ledger.repositories.interactions import InteractionRepository
@@ -30,6 +33,16 @@ def next_tuesday_after(day: date, at_least_days: int) -> date:
 
 def at_local(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=SANTIAGO)
+
+
+def contact_at(day: date) -> datetime:
+    """The step's 10:00, or the next opening of the window when that day is a Chilean holiday
+    (a company: Monday–Saturday 09:00–19:00 under the standard policy)."""
+    rules = effective_rules(
+        rules_for_customer("CL", DebtType.BUSINESS, None, day), get_policy("standard")
+    )
+    moment, _ = next_contact_moment(at_local(day), rules, "America/Santiago")
+    return moment.astimezone(SANTIAGO)
 
 
 async def test_an_unpaid_invoice_follows_the_standard_policy_to_the_agency(
@@ -60,11 +73,11 @@ async def test_an_unpaid_invoice_follows_the_standard_policy_to_the_agency(
             ]
 
     assert outbox == [
-        ("preventive", "email", "before_due", at_local(due - timedelta(days=3)), "sent"),
-        ("due_day", "email", "due_today", at_local(due), "sent"),
-        ("overdue_3", "whatsapp", "overdue", at_local(due + timedelta(days=3)), "sent"),
-        ("overdue_10", "sms", "overdue", at_local(due + timedelta(days=10)), "sent"),
-        ("final_notice", "email", "final_notice", at_local(due + timedelta(days=18)), "sent"),
+        ("preventive", "email", "before_due", contact_at(due - timedelta(days=3)), "sent"),
+        ("due_day", "email", "due_today", contact_at(due), "sent"),
+        ("overdue_3", "whatsapp", "overdue", contact_at(due + timedelta(days=3)), "sent"),
+        ("overdue_10", "sms", "overdue", contact_at(due + timedelta(days=10)), "sent"),
+        ("final_notice", "email", "final_notice", contact_at(due + timedelta(days=18)), "sent"),
     ]
     assert [(t.id, t.queue, t.status) for t in tasks] == [
         ("T-F-1001-collector_call-1", "standard", "expired")

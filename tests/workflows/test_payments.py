@@ -163,7 +163,7 @@ async def test_an_overpayment_is_kept_as_customer_credit(
 
 def credit_minor(harness: Harness) -> int:
     with unit_of_work(harness.sessions) as session:
-        return CreditRepository.from_session(session).balance_minor("C-7", "CLP")
+        return CreditRepository.from_session(session).balance_minor(harness.customer_id, "CLP")
 
 
 async def test_the_same_payment_sent_twice_counts_once(

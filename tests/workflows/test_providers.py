@@ -18,6 +18,7 @@ from activities.channels.base import ChannelSender
 from activities.channels.sendgrid_email import SendGridEmailSender
 from activities.channels.twilio_messaging import TwilioSender
 from api.invoicing import CustomerDetails
+from dunning_policies.jurisdictions import DebtType
 from dunning_policies.language import Channel
 from ledger.db import unit_of_work
 from ledger.repositories.outbox import OutboxRepository
@@ -124,6 +125,7 @@ async def test_an_invalid_number_is_not_retried_and_the_step_falls_back_to_email
     customer = CustomerDetails(
         id="C-8", name="Comercial Sur Ltda.", country="CL", timezone="America/Santiago",
         locale="es_CL", email="pagos@sur.cl", phone=PHONE, whatsapp=None, segment="standard",
+        debt_type=DebtType.BUSINESS,
     )  # fmt: skip
     async with running_worker(env.client, tmp_path, real_senders(fake)) as harness:
         due = await issue(env, harness, number, customer)

@@ -1,0 +1,243 @@
+"""One customer, one voice: the workflow every contact with a customer goes through.
+
+Invoice workflows hand it their messages (``contact_requested``, delivered by signal-with-start
+from an activity); it asks the pure contact engine when and through what the customer may be
+contacted, sends one message for every request due together, and tells each invoice what
+became of its request (``contact_result``). One workflow per customer means one decision-maker
+for the caps that span invoices: Temporal runs its signals one at a time, so two invoices can
+never both take the customer's last contact of the week.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import (
+        ConsolidatedLine,
+        CustomerContactStart,
+        DunningActivities,
+        SendRequest,
+        SendResult,
+    )
+    from dunning_policies import contact as c
+    from dunning_policies.contact import (
+        ContactRequest,
+        CustomerContactState,
+        GiveUpContact,
+        Idle,
+        SendContact,
+    )
+    from workflows.messages import ChannelPreference, ContactOutcome, ContactWithdrawal
+
+from workflows.retries import SEND_RETRY
+
+CONTACT_RESULT_SIGNAL = "contact_result"
+
+
+class CustomerContactInput(CustomerContactStart):
+    state: CustomerContactState | None = None
+    """Carried across continue-as-new."""
+
+
+@workflow.defn(name="CustomerContactWorkflow")
+class CustomerContactWorkflow:
+    @workflow.init
+    def __init__(self, start: CustomerContactInput) -> None:
+        self._state = start.state or CustomerContactState(
+            customer_id=start.customer_id,
+            timezone=start.timezone,
+            rules=start.rules,
+            respect_rules=start.respect_rules,
+        )
+        self._revision = 0
+
+    @workflow.run
+    async def run(self, start: CustomerContactInput) -> None:
+        while True:
+            now = workflow.now()
+            self._state = c.forget_expired(self._state, now)
+            decision = c.next_contact(self._state, now)
+            action = decision.action
+            if isinstance(action, Idle):
+                if action.until is None or action.until <= now:
+                    # Nothing queued and no past contact still counts: the next request
+                    # starts a fresh run with nothing lost.
+                    await workflow.wait_condition(workflow.all_handlers_finished)
+                    if not self._state.pending:
+                        return
+                    continue
+                await self._wait_for_change(action.until - now)
+                continue
+            assert decision.at is not None
+            if decision.at > now:
+                self._changed(c.hold(self._state, decision))
+                await self._wait_for_change(decision.at - now)
+                continue
+            if isinstance(action, SendContact):
+                await self._send(action)
+            else:
+                await self._give_up(action)
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    CustomerContactInput(
+                        customer_id=start.customer_id,
+                        timezone=start.timezone,
+                        rules=self._state.rules,
+                        respect_rules=self._state.respect_rules,
+                        state=self._state,
+                    )
+                )
+
+    async def _wait_for_change(self, timeout: timedelta) -> None:
+        seen = self._revision
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(lambda: self._revision != seen, timeout=timeout)
+
+    def _changed(self, state: CustomerContactState) -> None:
+        if state is not self._state:
+            self._state = state
+            self._revision += 1
+
+    def _message_key(self, action: SendContact) -> str:
+        if not action.consolidated:
+            # The key a lone message always had, so a message sent before consolidation
+            # existed is recognised by the outbox and never sent again.
+            lead = action.lead
+            return f"{lead.workflow_id}:{lead.step_id}:{action.channel.value}"
+        number = self._state.messages + 1
+        return f"{workflow.info().workflow_id}:m{number}:{action.channel.value}"
+
+    async def _send(self, action: SendContact) -> None:
+        lead, key = action.lead, self._message_key(action)
+        request = SendRequest(
+            idempotency_key=key,
+            workflow_id=lead.workflow_id,
+            invoice_number=lead.invoice_number,
+            customer_id=self._state.customer_id,
+            step_id=lead.step_id,
+            channel=action.channel,
+            template="consolidated" if action.consolidated else lead.template,
+            tone=lead.tone,
+            amount_due=lead.amount_due,
+            original_amount=lead.original_amount,
+            currency=lead.currency,
+            due_on=lead.due_on,
+            scheduled_at=workflow.now(),
+            invoices=tuple(
+                ConsolidatedLine(
+                    invoice_number=r.invoice_number, amount_due=r.amount_due, due_on=r.due_on
+                )
+                for r in action.requests
+            )
+            if action.consolidated
+            else (),
+        )
+        try:
+            result = await workflow.execute_activity_method(
+                DunningActivities.send_message,
+                request,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=SEND_RETRY,
+            )
+        except ActivityError as error:
+            result = SendResult(
+                status="rejected",
+                provider="",
+                code="retries_exhausted",
+                reason=str(error.cause or error),
+            )
+        now = workflow.now()
+        outcome = ContactOutcome(
+            step_id="",
+            status="sent" if result.status == "sent" else "failed",
+            channel=action.channel,
+            idempotency_key=key,
+            provider=result.provider,
+            provider_message_id=result.provider_message_id,
+            code=result.code,
+            reason=result.reason,
+            address_invalid=result.address_invalid,
+            moved_by=action.moved_by,
+        )
+        if result.status == "sent":
+            self._changed(c.record_sent(self._state, action, now, key))
+        else:
+            self._changed(
+                c.record_rejected(
+                    self._state,
+                    action,
+                    address_invalid=result.address_invalid,
+                    reason=result.reason or result.code or "rejected",
+                )
+            )
+        await self._tell_invoices(action.requests, outcome)
+
+    async def _give_up(self, action: GiveUpContact) -> None:
+        self._changed(c.record_given_up(self._state, action))
+        await self._tell_invoices(
+            action.requests,
+            ContactOutcome(step_id="", status="undeliverable", reason=action.reason),
+        )
+
+    async def _tell_invoices(
+        self, requests: tuple[ContactRequest, ...], outcome: ContactOutcome
+    ) -> None:
+        numbers = [r.invoice_number for r in requests]
+        await asyncio.gather(
+            *(
+                self._tell(
+                    request,
+                    outcome.model_copy(
+                        update={
+                            "step_id": request.step_id,
+                            "consolidated_with": tuple(
+                                n for n in numbers if n != request.invoice_number
+                            ),
+                        }
+                    ),
+                )
+                for request in requests
+            )
+        )
+
+    async def _tell(self, request: ContactRequest, outcome: ContactOutcome) -> None:
+        handle = workflow.get_external_workflow_handle(request.workflow_id)
+        try:
+            await handle.signal(CONTACT_RESULT_SIGNAL, outcome)
+        except ApplicationError:
+            # The invoice closed meanwhile (paid, cancelled): nobody is left to tell.
+            workflow.logger.info(
+                "invoice workflow gone; outcome not delivered",
+                extra={"invoice": request.invoice_number, "step": request.step_id},
+            )
+
+    # --- signals ---
+
+    @workflow.signal
+    def contact_requested(self, request: ContactRequest) -> None:
+        self._changed(c.request_contact(self._state, request))
+
+    @workflow.signal
+    def contact_withdrawn(self, withdrawal: ContactWithdrawal) -> None:
+        self._changed(c.withdraw(self._state, withdrawal.workflow_id))
+
+    @workflow.signal
+    def channel_preference(self, preference: ChannelPreference) -> None:
+        if preference.opted_out:
+            state = c.close_channel(
+                self._state, preference.channel, f"opted out ({preference.source})"
+            )
+        else:
+            state = c.reopen_channel(self._state, preference.channel)
+        self._changed(state)
+
+    @workflow.query
+    def status(self) -> CustomerContactState:
+        return self._state
