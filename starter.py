@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli import api_server, invoices, operations, policies, tasks
+from cli import agreements, api_server, invoices, operations, policies, tasks
 from cli.runtime import leave, runtime
 
 app = typer.Typer(
@@ -29,6 +29,8 @@ for command in (
 ):
     app.command()(command)
 app.command("write-off")(operations.write_off)
+app.command()(agreements.promise)
+app.command()(agreements.plan)
 app.command("api")(api_server.serve_api)
 app.add_typer(api_server.keys, name="keys")
 

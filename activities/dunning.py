@@ -47,6 +47,7 @@ from activities.contracts import (
 from activities.ledger_projection import apply_event_side_effects
 from config.settings import Settings
 from dunning_policies.calendar import days_past_due
+from dunning_policies.engine import instalment_of
 from dunning_policies.language import Channel
 from dunning_policies.messages import (
     InvoiceLine,
@@ -207,6 +208,7 @@ class DunningActivityImpl:
                 )
                 for line in request.invoices
             ),
+            instalment_number=instalment_of(request.step_id),
         )
         rendered = render_message(request.template, request.channel.value, context)
         free_form_allowed, template_variables = True, tuple[tuple[str, str], ...]()

@@ -1,6 +1,6 @@
 """What a timeline event means for the ledger beyond its bitácora row: a task appears in the
 collectors' inbox, a handoff record is made, a customer credit is booked, the invoice's policy
-version moves."""
+version moves; promises, payment plans and disputes in ``agreement_projection``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from activities.agreement_projection import AGREEMENT_EVENTS, apply_agreement_event
 from activities.contracts import ProgressReport
 from dunning_policies.money import to_minor
 from dunning_policies.state import TimelineEvent
@@ -22,6 +23,8 @@ def apply_event_side_effects(
     session: Session, report: ProgressReport, event: TimelineEvent
 ) -> None:
     detail = event.detail
+    if event.kind in AGREEMENT_EVENTS:
+        apply_agreement_event(session, report, event)
     match event.kind:
         case "task_opened":
             TaskRepository.from_session(session).open_if_absent(

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
 
 from api.context import AppContext
-from api.routes import customers, imports, invoices, payments, webhooks
+from api.routes import agreements, customers, imports, invoices, payments, webhooks
 from api.temporal import connect
 from config.settings import Settings
 
@@ -42,6 +42,7 @@ def create_app(
     )
     app.state.context = context
     app.include_router(invoices.router)
+    app.include_router(agreements.router)
     app.include_router(payments.router)
     app.include_router(customers.router)
     app.include_router(imports.router)

@@ -10,12 +10,14 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
+from activities.contracts import contact_workflow_id
 from api.signals import signal_invoice
 from dunning_policies.language import Channel
 from dunning_policies.state import CLOSED_STAGES
 from ledger.db import unit_of_work
 from ledger.repositories.contact_blocks import ContactBlockRepository
 from ledger.repositories.invoices import InvoiceRepository
+from workflows.customer_contact import CustomerContactWorkflow
 from workflows.invoice import InvoiceDunningWorkflow
 from workflows.messages import AddressInvalid, ChannelPreference
 
@@ -51,6 +53,13 @@ async def opt_out(
         await signal_invoice(
             client, workflow_id, InvoiceDunningWorkflow.channel_preference, preference
         )
+    # Messages already queued for the customer must not leave on the closed channel either.
+    await signal_invoice(
+        client,
+        contact_workflow_id(customer_id),
+        CustomerContactWorkflow.channel_preference,
+        preference,
+    )
     log.info(
         "customer opted out", customer=customer_id, channel=channel.value, invoices=len(workflows)
     )
@@ -69,6 +78,13 @@ async def opt_in(
     for workflow_id in workflows:
         await signal_invoice(
             client, workflow_id, InvoiceDunningWorkflow.channel_preference, preference
+        )
+    if lifted:
+        await signal_invoice(
+            client,
+            contact_workflow_id(customer_id),
+            CustomerContactWorkflow.channel_preference,
+            preference,
         )
     if lifted:
         log.info("customer opted back in", customer=customer_id, channel=channel.value)

@@ -7,7 +7,7 @@ re-send anything.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import structlog
@@ -45,6 +45,7 @@ from ledger.repositories.contact_blocks import ContactBlockRepository
 from ledger.repositories.customers import CustomerRepository
 from ledger.repositories.invoices import InvoiceRepository
 from ledger.repositories.payments import PaymentRepository
+from ledger.repositories.promises import PromiseRepository
 from workflows.invoice import InvoiceDunningWorkflow
 from workflows.messages import InvoiceDunningInput, workflow_id_for
 
@@ -175,7 +176,13 @@ def record_issuance(
                 "customer", f"{new.customer_id} is not known: give its name and contacts"
             )
         customer = found
-    profile = CustomerProfile(segment=customer.segment, policy_override=customer.policy_override)
+    profile = CustomerProfile(
+        segment=customer.segment,
+        policy_override=customer.policy_override,
+        broken_promises_last_year=PromiseRepository.from_session(session).broken_in_last_year(
+            customer.id, datetime.now(UTC)
+        ),
+    )
     try:
         segment = segment_for(profile)
         policy = get_policy(policy_name_for(profile))
@@ -215,6 +222,7 @@ def record_issuance(
             channels=customer.reachable_channels,
         ),
         unusable_channels=_blocked_channels(session, customer.id),
+        dispute_cases=True,
     )
     return RecordedIssuance(
         workflow_id,

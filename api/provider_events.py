@@ -2,25 +2,30 @@
 
 Every event lands in the bitácora (keyed by the provider's own event id, so a webhook
 delivered twice is recorded once); a bounce or an opt-out closes the channel for the
-customer; a reply that is not an opt-out becomes a collector task with its text.
+customer; a reply that promises a date ("PAGARÉ 30/11") becomes a promise on the customer's
+oldest open invoice; any other reply becomes a collector task with its text.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from api import contact_preferences
+from api import agreements, contact_preferences
+from api.webhooks.keywords import normalize_keyword
+from api.webhooks.promise_reply import PROMISE_WORDS, parse_promise_reply
 from api.webhooks.sendgrid import EmailEvent
 from api.webhooks.twilio import DeliveryStatus, InboundReply
+from dunning_policies.calendar import local_date
 from dunning_policies.language import Channel
 from ledger.db import unit_of_work
 from ledger.models import OutboxMessage
 from ledger.repositories.contact_lookup import ContactLookup
+from ledger.repositories.customers import CustomerRepository
 from ledger.repositories.interactions import InteractionRepository
 from ledger.repositories.tasks import TaskRepository
 
@@ -127,19 +132,26 @@ async def twilio_reply(
             # even when our last message to this number was an SMS.
             channel=channel,
         )
-        if recorded and kind == "reply_received":
-            TaskRepository.from_session(session).open_if_absent(
-                id=f"R-{reply.provider_message_id}",
-                invoice_number=message.invoice_number,
-                customer_id=message.customer_id,
-                workflow_id=message.workflow_id,
-                queue="replies",
-                kind="reply",
-                created_at=now,
-                sla_due_at=now + REPLY_SLA,
-                detail={"text": reply.body, "channel": channel.value, "from": reply.sender},
-            )
-        invoice = message.invoice_number
+        promised = (
+            _promised_date(session, message.customer_id, reply.body, now)
+            if recorded and kind == "reply_received"
+            else None
+        )
+        if recorded and kind == "reply_received" and promised is None:
+            _open_reply_task(session, message, reply, now)
+        invoice, customer_id = message.invoice_number, message.customer_id
+    if promised is not None:
+        # "PAGARÉ 30/11": a promise on the customer's oldest open invoice; refused, the reply
+        # goes to a collector like any other.
+        promised_on = await agreements.promise_from_reply(
+            client, sessions, customer_id, promised, reply.body
+        )
+        if promised_on is not None:
+            return EventOutcome(recorded, promised_on, "promise")
+        with unit_of_work(sessions) as session:
+            found = ContactLookup.from_session(session).latest_message_to(reply.sender)
+            if found is not None:
+                _open_reply_task(session, found, reply, now)
     if recorded and reply.opt_out:
         for customer_id in customers:
             await contact_preferences.opt_out(
@@ -156,6 +168,32 @@ async def twilio_reply(
                 client, sessions, customer_id, channel, f"{channel.value} reply"
             )
     return EventOutcome(recorded, invoice, kind)
+
+
+def _promised_date(session: Session, customer_id: str, text: str, now: datetime) -> date | None:
+    customer = CustomerRepository.from_session(session).get(customer_id)
+    if customer is None:
+        return None
+    promised = parse_promise_reply(text, customer.locale, local_date(now, customer.timezone))
+    if promised is None and normalize_keyword(text).startswith(PROMISE_WORDS):
+        log.info("reply looks like a promise but names no date we can read", customer=customer_id)
+    return promised
+
+
+def _open_reply_task(
+    session: Session, message: OutboxMessage, reply: InboundReply, now: datetime
+) -> None:
+    TaskRepository.from_session(session).open_if_absent(
+        id=f"R-{reply.provider_message_id}",
+        invoice_number=message.invoice_number,
+        customer_id=message.customer_id,
+        workflow_id=message.workflow_id,
+        queue="replies",
+        kind="reply",
+        created_at=now,
+        sla_due_at=now + REPLY_SLA,
+        detail={"text": reply.body, "channel": reply.channel, "from": reply.sender},
+    )
 
 
 async def sendgrid_event(

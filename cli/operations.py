@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from cli.runtime import console, fail, run, runtime
+from dunning_policies.state import DisputeCode
 from ledger.db import unit_of_work
 from ledger.repositories.invoices import InvoiceRepository
 from workflows.invoice import InvoiceDunningWorkflow
-from workflows.messages import DisputeResolution, Reason
+from workflows.messages import DisputeOpening, DisputeResolution, Reason
 
 Because = Annotated[str, typer.Option("--reason", help="Why; it goes into the bitácora.")]
 
@@ -34,24 +37,39 @@ def _signal(invoice: str, signal: Any, argument: Any | None, done: str) -> None:
     run(go)
 
 
-def dispute(invoice: str, reason: Because) -> None:
-    """Open a dispute: contact stops until it is resolved."""
-    _signal(invoice, InvoiceDunningWorkflow.open_dispute, Reason(reason=reason), "dispute opened")
+def dispute(
+    invoice: str,
+    reason: Because,
+    code: Annotated[DisputeCode, typer.Option(help="What is disputed.")] = DisputeCode.OTHER,
+    owner: Annotated[str | None, typer.Option(help="Who works the case.")] = None,
+) -> None:
+    """Open a dispute: this invoice pauses and a case opens with an owner and a deadline."""
+    _signal(
+        invoice,
+        InvoiceDunningWorkflow.open_dispute,
+        DisputeOpening(reason=reason, code=code, owner=owner),
+        "dispute opened",
+    )
 
 
 def resolve(
     invoice: str,
     upheld: Annotated[bool, typer.Option("--upheld/--rejected", help="Customer right?")],
     note: Annotated[str, typer.Option(help="How it was decided.")] = "",
+    credit_amount: Annotated[
+        str | None, typer.Option(help="Upheld in part: the credit (default all that is due).")
+    ] = None,
 ) -> None:
-    """Resolve a dispute: upheld cancels the invoice, rejected resumes dunning."""
-    outcome = "upheld: invoice cancelled" if upheld else "rejected: dunning resumes"
-    _signal(
-        invoice,
-        InvoiceDunningWorkflow.resolve_dispute,
-        DisputeResolution(upheld=upheld, note=note),
-        f"dispute {outcome}",
-    )
+    """Resolve a dispute: upheld credits the invoice, rejected resumes dunning."""
+    if credit_amount is not None and not upheld:
+        fail("credit-amount: only an upheld dispute gives a credit")
+    try:
+        credit = None if credit_amount is None else Decimal(credit_amount)
+        resolution = DisputeResolution(upheld=upheld, note=note, credit_amount=credit)
+    except (ArithmeticError, ValidationError):
+        fail(f"credit-amount: {credit_amount!r} is not a positive amount")
+    outcome = "upheld: invoice credited" if upheld else "rejected: dunning resumes"
+    _signal(invoice, InvoiceDunningWorkflow.resolve_dispute, resolution, f"dispute {outcome}")
 
 
 def pause(invoice: str, reason: Because) -> None:

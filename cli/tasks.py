@@ -12,8 +12,9 @@ from rich.table import Table
 
 from api.collector_tasks import complete_task
 from api.errors import InvalidRequest
+from cli.agreements import parse_instalment
 from cli.runtime import console, fail, print_json, run, runtime
-from dunning_policies.state import TaskOutcome
+from dunning_policies.state import Instalment, TaskOutcome
 from dunning_policies.transitions import TaskCompletion
 from ledger.db import unit_of_work
 from ledger.repositories.tasks import TaskRepository
@@ -69,10 +70,16 @@ def complete(
         str | None, typer.Option(help="Promised amount; default all that is due.")
     ] = None,
     note: Annotated[str | None, typer.Option(help="What the debtor said.")] = None,
+    instalment: Annotated[
+        list[str] | None,
+        typer.Option(help="For payment_plan: DUE=AMOUNT, once per instalment, in order."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Record a task's outcome: promise_to_pay, paid, dispute, no_contact or refused."""
+    """Record a task's outcome: promise_to_pay, paid, dispute, no_contact, refused or
+    payment_plan."""
     rt = runtime()
+    terms = [parse_instalment(raw) for raw in instalment or ()]
     try:
         completion = TaskCompletion(
             task_id=task_id,
@@ -80,6 +87,11 @@ def complete(
             promised_date=date.fromisoformat(promised_date) if promised_date else None,
             amount=Decimal(amount) if amount else None,
             note=note,
+            instalments=tuple(
+                Instalment(number=n, due_on=due_on, amount=Decimal(raw_amount))
+                for n, (due_on, raw_amount) in enumerate(terms, start=1)
+            )
+            or None,
         )
     except (ValueError, ArithmeticError, ValidationError) as error:
         fail(str(error))

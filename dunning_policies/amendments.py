@@ -13,21 +13,13 @@ from decimal import Decimal
 
 from dunning_policies.language import Channel
 from dunning_policies.state import CreditNote, InvoiceState
-from dunning_policies.transitions import _event
+from dunning_policies.transitions import _event, apply_credit
 
 OPTED_OUT = "opted out"
 
 
 def apply_credit_note(state: InvoiceState, note: CreditNote, at: datetime) -> InvoiceState:
-    if any(existing.id == note.id for existing in state.credit_notes):
-        return state
-    state = state.model_copy(update={"credit_notes": (*state.credit_notes, note)})
-    return _event(
-        state,
-        at,
-        "credit_note_applied",
-        detail={"credit_note": note.id, "amount": note.amount, "reason": note.reason},
-    )
+    return apply_credit(state, note, at)
 
 
 def amend_invoice(

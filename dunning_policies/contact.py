@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,8 +24,10 @@ from dunning_policies.calendar import next_contact_moment
 from dunning_policies.jurisdictions import ContactRules
 from dunning_policies.language import Channel, ContactClass, ContactLimit, Tone, contact_class
 
-# Invoices queue their messages ahead of the moment (see the invoice workflow), so by default
-# nothing waits for late arrivals; a caller may ask requests to gather for a while.
+# Invoices queue their messages a day ahead of their moment, so the customer's queue knows
+# everything due that day when the day's first message leaves; by default nothing waits for
+# late arrivals (a caller may ask requests to gather for a while).
+QUEUE_AHEAD = timedelta(days=1)
 DEFAULT_GATHER = timedelta(0)
 
 _TONE_RANK = {Tone.FRIENDLY: 0, Tone.NEUTRAL: 1, Tone.FIRM: 2, Tone.FINAL: 3}
@@ -231,7 +234,7 @@ def next_contact(
             at, reason = next_contact_moment(at, rules, state.timezone)
             if reason:
                 moved.append(reason)
-        group = tuple(sorted((r for r in state.pending if r.not_before <= at), key=_order))
+        group = _group(state, at)
         channels = _channels_for(state, group)
         if not channels:
             return ContactDecision(GiveUpContact(group, _no_channel_reason(state, group)), at)
@@ -276,6 +279,23 @@ def hold(state: CustomerContactState, decision: ContactDecision) -> CustomerCont
     if pending == state.pending:
         return state
     return state.model_copy(update={"pending": pending})
+
+
+def _group(state: CustomerContactState, at: datetime) -> tuple[ContactRequest, ...]:
+    """Every request due by ``at``, and those due later the same local day: the customer hears
+    once that day, not at 09:00 about one invoice and at 10:00 about another."""
+    zone = ZoneInfo(state.timezone)
+    day = at.astimezone(zone).date()
+    return tuple(
+        sorted(
+            (
+                r
+                for r in state.pending
+                if r.not_before <= at or r.not_before.astimezone(zone).date() == day
+            ),
+            key=_order,
+        )
+    )
 
 
 def _order(request: ContactRequest) -> tuple[date, str]:

@@ -104,8 +104,12 @@ def simulate_customer(
             decision = next_action(policy, state, now)
             if isinstance(decision.action, Finished | Wait) or decision.at is None:
                 continue
-            if decision.at > now:
-                upcoming.append(decision.at)
+            # Messages are queued ahead of their moment, as the invoice workflow queues them.
+            run_at = decision.at
+            if isinstance(decision.action, SendMessage) and state.contact_in_flight is None:
+                run_at = max(now, decision.at - c.QUEUE_AHEAD)
+            if run_at > now:
+                upcoming.append(run_at)
                 continue
             action = decision.action
             state = apply_action(policy, state, action, now)
@@ -157,7 +161,8 @@ def _deliver(
         state = run.invoices[request.invoice_number]
         step = _step(policies[request.invoice_number], request.step_id)
         if isinstance(action, SendContact):
-            state = t.mark_sent(state, step, action.channel, now, {})
+            moved_by = "; ".join(action.moved_by) or None
+            state = t.mark_sent(state, step, action.channel, now, {}, moved_by=moved_by)
         else:
             state = t.mark_undeliverable(state, step, now, action.reason)
         run.invoices[request.invoice_number] = state

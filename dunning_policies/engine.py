@@ -18,8 +18,8 @@ from dunning_policies.calendar import (
     why_waited,
 )
 from dunning_policies.jurisdictions import effective_rules
-from dunning_policies.language import Channel, Handoff, Negotiate, Policy, Remind
-from dunning_policies.state import ClosedReason, InvoiceState, Stage
+from dunning_policies.language import Channel, Handoff, Negotiate, Policy, Remind, Tone
+from dunning_policies.state import ClosedReason, Instalment, InvoiceState, Stage
 from dunning_policies.transitions import promise_deadline
 
 
@@ -49,9 +49,27 @@ class OpenNegotiationTask:
 
 @dataclass(frozen=True)
 class WithdrawContact:
-    """The invoice's queued message must not go out any more (paid, paused, disputed...)."""
+    """The invoice's queued message must not go out any more (paid, paused, disputed...), or
+    must be asked for again because what it says changed (``to_ask_again``)."""
 
     reason: str
+    to_ask_again: bool = False
+
+
+@dataclass(frozen=True)
+class RecordInstalmentsPaid:
+    covered: int
+    """How many of the plan's instalments the payments now cover."""
+
+
+@dataclass(frozen=True)
+class BreakPlan:
+    instalment: Instalment
+
+
+@dataclass(frozen=True)
+class FlagDisputeOverdue:
+    case_id: str
 
 
 @dataclass(frozen=True)
@@ -89,6 +107,9 @@ class Wait:
 
 Action = (
     WithdrawContact
+    | RecordInstalmentsPaid
+    | BreakPlan
+    | FlagDisputeOverdue
     | SendMessage
     | GiveUpStep
     | OpenNegotiationTask
@@ -111,6 +132,9 @@ class Decision:
 # When two actions fall due at the same instant, the one listed first runs first.
 _PRIORITY: dict[type, int] = {
     WithdrawContact: 0,
+    RecordInstalmentsPaid: 0,
+    BreakPlan: 1,
+    FlagDisputeOverdue: 0,
     ExpireTask: 0,
     HandOff: 1,
     SendMessage: 2,
@@ -120,7 +144,8 @@ _PRIORITY: dict[type, int] = {
 
 
 def step_moment(policy: Policy, state: InvoiceState, step: Remind | Negotiate) -> datetime:
-    day = state.due_on + timedelta(days=step.offset_days)
+    # A dispute's days do not count: dunning resumes where it was, not where the calendar is.
+    day = state.due_on + timedelta(days=step.offset_days + state.schedule_shift_days)
     return local_moment(day, policy.send_at, state.customer.timezone)
 
 
@@ -170,7 +195,9 @@ def _contact(
 
 def _notice_owed_since(state: InvoiceState, now: datetime) -> datetime:
     """When the pending broken-promise notice fell due: the promise's breaking."""
-    broken = next((e for e in reversed(state.timeline) if e.kind == "promise_broken"), None)
+    broken = next(
+        (e for e in reversed(state.timeline) if e.kind in ("promise_broken", "plan_broken")), None
+    )
     return broken.at if broken is not None else now
 
 
@@ -209,6 +236,96 @@ def _scheduled_step(policy: Policy, state: InvoiceState, now: datetime) -> Decis
     return _contact(policy, state, current, at, skipped, step_moment(policy, state, current))
 
 
+PLAN_MESSAGES = (
+    ("reminder", "instalment_reminder", Tone.FRIENDLY),
+    ("due", "instalment_due", Tone.NEUTRAL),
+)
+
+
+def plan_step(policy: Policy, step_id: str) -> Remind | None:
+    """The message step an instalment's id names (``plan1-2-due``), or None if it names none."""
+    if instalment_of(step_id) is None:
+        return None
+    for kind, template, tone in PLAN_MESSAGES:
+        if step_id.endswith(f"-{kind}"):
+            return Remind(
+                id=step_id,
+                offset_days=0,
+                channels=policy.plan_channels,
+                template=template,
+                tone=tone,
+            )
+    return None
+
+
+def instalment_of(step_id: str) -> int | None:
+    """The instalment number an instalment message's step id carries."""
+    parts = step_id.split("-")
+    if len(parts) != 3 or not parts[0].startswith("plan") or not parts[1].isdigit():
+        return None
+    return int(parts[1])
+
+
+def message_step(policy: Policy, step_id: str) -> Remind | None:
+    """Any message step by id: the policy's, a broken-promise notice, an instalment's."""
+    notice = policy.broken_promise_notice
+    if notice is not None and step_id.startswith(f"{notice.id}-"):
+        return notice.model_copy(update={"id": step_id})
+    found = plan_step(policy, step_id)
+    if found is not None:
+        return found
+    try:
+        step = policy.step(step_id)
+    except KeyError:
+        return None
+    return step if isinstance(step, Remind) else None
+
+
+def _plan_decision(policy: Policy, state: InvoiceState, now: datetime) -> Decision:
+    """On a payment plan the policy's steps wait; each instalment has its reminder, its due-day
+    notice and, after the grace days, the check that breaks the plan if it is unpaid."""
+    plan = state.plan
+    assert plan is not None
+    covered = plan.covered(state.amount_paid)
+    if covered > plan.instalments_recorded:
+        return Decision(RecordInstalmentsPaid(covered), now)
+    instalment = plan.instalments[covered]
+    candidates = [Decision(BreakPlan(instalment), t.instalment_deadline(state, policy, instalment))]
+    messages: list[tuple[Remind, datetime]] = []
+    for kind, _, _ in PLAN_MESSAGES:
+        days_before = policy.plan_reminder_days if kind == "reminder" else 0
+        if kind == "reminder" and days_before == 0:
+            continue
+        step = plan_step(policy, f"{plan.plan_id}-{instalment.number}-{kind}")
+        assert step is not None
+        day = instalment.due_on - timedelta(days=days_before)
+        messages.append((step, local_moment(day, policy.send_at, state.customer.timezone)))
+    pending = [(step, at) for step, at in messages if step.id not in state.steps]
+    in_flight = state.contact_in_flight.step_id if state.contact_in_flight else None
+    waiting = [(step, at) for step, at in pending if step.id != in_flight]
+    if waiting:
+        past = [(step, at) for step, at in waiting if at <= now]
+        current, moment = past[-1] if past else waiting[0]
+        ids = [step.id for step, _ in pending]
+        skipped = tuple(ids[: ids.index(current.id)])
+        candidates.append(
+            _contact(policy, state, current, now if past else moment, skipped, moment)
+        )
+    return _first(state, candidates)
+
+
+def _stale_reason(state: InvoiceState) -> str | None:
+    """What changed since the queued message was asked for, so that it is asked for again."""
+    in_flight = state.contact_in_flight
+    assert in_flight is not None
+    if in_flight.amount_due is not None and in_flight.amount_due != state.amount_due:
+        return "amount due changed"
+    talked = t.last_conversation_at(state)
+    if talked is not None and talked != in_flight.conversation_at:
+        return "a conversation since"
+    return None
+
+
 def _withdraw_reason(state: InvoiceState) -> str | None:
     if state.closed_reason is not None:
         return f"invoice {state.closed_reason}"
@@ -220,6 +337,18 @@ def _withdraw_reason(state: InvoiceState) -> str | None:
         return "paused by an operator"
     if state.promise is not None:
         return "promise to pay"
+    in_flight = state.contact_in_flight
+    if (
+        state.plan is not None
+        and in_flight
+        and not in_flight.step_id.startswith(f"{state.plan.plan_id}-")
+    ):
+        return "payment plan agreed"
+    instalment = instalment_of(in_flight.step_id) if in_flight else None
+    if instalment is not None and (
+        state.plan is None or state.plan.covered(state.amount_paid) >= instalment
+    ):
+        return "instalment paid"
     if state.handed_off:
         return "with the collection agency"
     return None
@@ -230,12 +359,26 @@ def next_action(policy: Policy, state: InvoiceState, now: datetime) -> Decision:
         withdraw_reason = _withdraw_reason(state)
         if withdraw_reason is not None:
             return Decision(WithdrawContact(withdraw_reason), now)
+        stale_reason = _stale_reason(state)
+        if stale_reason is not None:
+            return Decision(WithdrawContact(stale_reason, to_ask_again=True), now)
     if state.closed_reason is not None:
         return Decision(Finished(state.closed_reason), None)
+    # A promise or plan that the money just honoured is recorded as kept before the invoice
+    # closes: the kept rate counts it.
+    promise = state.promise
+    if promise is not None and state.amount_paid - promise.paid_before >= promise.amount:
+        return Decision(SettlePromise(kept=True), now)
+    plan = state.plan
+    if plan is not None and plan.covered(state.amount_paid) > plan.instalments_recorded:
+        return Decision(RecordInstalmentsPaid(plan.covered(state.amount_paid)), now)
     if state.amount_due <= 0:
         credited_in_full = state.amount_credited >= state.original_amount
         return Decision(Close("credited" if credited_in_full else "paid"), now)
     if state.dispute_reason is not None:
+        case = state.dispute
+        if case is not None and not case.overdue:
+            return Decision(FlagDisputeOverdue(case.case_id), t.dispute_deadline(state, policy))
         return Decision(Wait(f"dispute open: {state.dispute_reason}"), None)
     if state.paused:
         return Decision(Wait("paused by an operator"), None)
@@ -244,6 +387,8 @@ def next_action(policy: Policy, state: InvoiceState, now: datetime) -> Decision:
         if paid_since >= state.promise.amount:
             return Decision(SettlePromise(kept=True), now)
         return Decision(SettlePromise(kept=False), promise_deadline(state, policy))
+    if state.plan is not None:
+        return _plan_decision(policy, state, now)
     if state.handed_off:
         return Decision(Wait("with the collection agency"), None)
 
@@ -265,12 +410,39 @@ def next_action(policy: Policy, state: InvoiceState, now: datetime) -> Decision:
         and not notice_in_flight
     ):
         notice = policy.broken_promise_notice.model_copy(update={"id": state.pending_notice})
-        candidates.append(_contact(policy, state, notice, now, (), _notice_owed_since(state, now)))
+        # The firmer notice speaks for the reminders that fell due while the promise ran.
+        overtaken = tuple(
+            step.id
+            for step in policy.steps
+            if isinstance(step, Remind)
+            and step.id not in state.steps
+            and step_moment(policy, state, step) <= now
+        )
+        candidates.append(
+            _contact(policy, state, notice, now, overtaken, _notice_owed_since(state, now))
+        )
     scheduled = _scheduled_step(policy, state, now)
     if scheduled is not None:
         candidates.append(scheduled)
     if not candidates:
         return Decision(Wait("every step is done; waiting for payment"), None)
+    return _first(state, candidates)
+
+
+def _first(state: InvoiceState, candidates: list[Decision]) -> Decision:
+    """The candidate due first. While a message of this invoice waits in the customer's queue,
+    another message waits too, unless it replaces the queued one (a later step): one invoice
+    has one message on its way at a time."""
+    in_flight = state.contact_in_flight
+    if in_flight is not None:
+        candidates = [
+            d
+            for d in candidates
+            if not isinstance(d.action, SendMessage | GiveUpStep)
+            or in_flight.step_id in d.action.skipped
+        ]
+        if not candidates:
+            return Decision(Wait(f"message {in_flight.step_id} queued for the customer"), None)
     return min(candidates, key=lambda d: (d.at, _PRIORITY[type(d.action)]))
 
 
@@ -291,6 +463,8 @@ def stage_of(state: InvoiceState, now: datetime) -> Stage:
         return Stage.PAUSED
     if state.promise is not None:
         return Stage.PROMISE
+    if state.plan is not None:
+        return Stage.PAYMENT_PLAN
     if state.negotiation.attempts:
         return Stage.NEGOTIATION
     overdue_days = days_past_due(state.due_on, now, state.customer.timezone)
@@ -308,8 +482,14 @@ def apply_action(
     if isinstance(action, SendMessage | GiveUpStep | OpenNegotiationTask):
         state = t.mark_skipped(state, action.skipped, now)
     match action:
-        case WithdrawContact(reason=reason):
-            return t.withdraw_contact(state, now, reason)
+        case WithdrawContact(reason=reason, to_ask_again=to_ask_again):
+            return t.withdraw_contact(state, now, reason, to_ask_again=to_ask_again)
+        case RecordInstalmentsPaid(covered=covered):
+            return t.record_instalments_paid(state, covered, now)
+        case BreakPlan(instalment=instalment):
+            return t.break_plan(state, policy, instalment, now)
+        case FlagDisputeOverdue():
+            return t.flag_dispute_overdue(state, now)
         case GiveUpStep(step=step, reason=reason):
             return t.mark_undeliverable(state, step, now, reason)
         case OpenNegotiationTask(step=step):

@@ -121,6 +121,16 @@ class Policy(_Frozen):
     no_contact_retry_days: int = Field(default=1, ge=1)
     max_promise_days: int = Field(default=60, ge=1, description="Furthest date a promise may name.")
     broken_promise_notice: Remind | None = None
+    dispute_resolution_days: int = Field(default=10, ge=1, description="A dispute's deadline.")
+    dispute_owner: str = Field(default="disputes", description="Who owns a new dispute case.")
+    plan_reminder_days: int = Field(
+        default=3, ge=0, description="Days before each instalment its reminder goes out."
+    )
+    plan_channels: tuple[Channel, ...] = Field(
+        default=(Channel.EMAIL, Channel.WHATSAPP, Channel.SMS), min_length=1
+    )
+    max_plan_days: int = Field(default=730, ge=1, description="Furthest a last instalment may be.")
+    max_instalments: int = Field(default=36, ge=2)
 
     def step(self, step_id: str) -> Remind | Negotiate | Handoff:
         for step in self.steps:

@@ -38,6 +38,8 @@ TEMPLATE_NAMES: tuple[str, ...] = (
     "final_notice",
     "promise_broken",
     "consolidated",
+    "instalment_reminder",
+    "instalment_due",
 )
 TONES: tuple[str, ...] = ("friendly", "neutral", "firm", "final")
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("es", "en")
@@ -78,6 +80,9 @@ class MessageContext:
     """``es_CL``, ``es_MX``, ``en_US``, or a bare ``es`` / ``en``."""
     invoices: tuple[InvoiceLine, ...] = ()
     """A consolidated message's invoices (the ``consolidated`` template lists them)."""
+    instalment_number: int | None = None
+    """For a payment plan's messages (``instalment_*``): which instalment ``amount_due`` and
+    ``due_date`` are; the templates then say "cuota 2" / "instalment 2"."""
 
 
 @dataclass(frozen=True)

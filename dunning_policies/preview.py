@@ -10,20 +10,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from dunning_policies.calendar import local_moment, zone
-from dunning_policies.engine import (
-    Close,
-    Finished,
-    HandOff,
-    OpenNegotiationTask,
-    SendMessage,
-    Wait,
-    apply_action,
-    next_action,
-)
+from dunning_policies.customer_simulation import simulate_customer
 from dunning_policies.jurisdictions import DebtType, rules_for_customer
 from dunning_policies.language import Channel, Policy, StepKind
 from dunning_policies.state import Customer, InvoiceState
-from dunning_policies.transitions import mark_sent
+
+# How long after the last step's day the preview keeps watching (task SLAs, the handoff).
+PREVIEW_TAIL_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -82,36 +75,53 @@ def preview_state(
 
 
 def plan(policy: Policy, state: InvoiceState, start: datetime | None = None) -> list[PlannedStep]:
-    """Every action the engine would take from ``start`` (default: issuance) on."""
+    """Every action the engine would take from ``start`` (default: issuance) on, with the
+    customer's contact engine deciding when each message really goes (caps and gaps too)."""
     tz = zone(state.customer.timezone)
     now = start or local_moment(state.issued_on, policy.window.start, state.customer.timezone)
+    last_offset = max((getattr(step, "offset_days", 0) for step in policy.steps), default=0)
+    horizon = local_moment(
+        state.due_on + timedelta(days=last_offset + PREVIEW_TAIL_DAYS),
+        policy.window.start,
+        state.customer.timezone,
+    )
+    number = state.invoice_number
+    run = simulate_customer({number: policy}, {number: state}, now, max(horizon, now))
     planned: list[PlannedStep] = []
-    for _ in range(10 * len(policy.steps) + 10):
-        decision = next_action(policy, state, now)
-        action = decision.action
-        if decision.at is None or isinstance(action, Finished | Wait | Close):
-            break
-        if decision.at > now:
-            # As the workflow does: sleep until then, and decide again with the new "now".
-            now = decision.at
-            continue
-        local = now.astimezone(tz)
-        state = apply_action(policy, state, action, now)
-        match action:
-            case SendMessage(step=step, channel=channel, moved_by=moved_by):
-                state = mark_sent(state, step, channel, now, {}, moved_by=moved_by)
+    for event in run.invoices[number].timeline:
+        local = event.at.astimezone(tz)
+        match event.kind:
+            case "message_sent":
                 planned.append(
                     PlannedStep(
-                        local, StepKind.REMIND, step.id, channel, step.template, step.tone, moved_by
+                        local,
+                        StepKind.REMIND,
+                        event.step_id or "",
+                        event.channel,
+                        event.template,
+                        event.tone,
+                        event.detail.get("moved_by"),
                     )
                 )
-            case OpenNegotiationTask(step=step):
-                detail = f"queue {step.queue}, SLA {step.sla_days} days"
+            case "task_opened":
+                step = policy.step(event.step_id or "")
+                sla = getattr(step, "sla_days", "?")
+                detail = f"queue {event.detail.get('queue')}, SLA {sla} days"
                 planned.append(
-                    PlannedStep(local, StepKind.NEGOTIATE, step.id, None, None, None, detail)
+                    PlannedStep(
+                        local, StepKind.NEGOTIATE, event.step_id or "", None, None, None, detail
+                    )
                 )
-            case HandOff(step=step, reason=reason):
+            case "handed_off":
                 planned.append(
-                    PlannedStep(local, StepKind.HANDOFF, step.id, None, None, None, reason)
+                    PlannedStep(
+                        local,
+                        StepKind.HANDOFF,
+                        event.step_id or "",
+                        None,
+                        None,
+                        None,
+                        event.detail.get("reason"),
+                    )
                 )
     return planned

@@ -27,6 +27,7 @@ class Stage(StrEnum):
     OVERDUE = "overdue"
     NEGOTIATION = "negotiation"
     PROMISE = "promise"
+    PAYMENT_PLAN = "payment_plan"
     DISPUTED = "disputed"
     PAUSED = "paused"
     HANDOFF = "handoff"
@@ -47,6 +48,61 @@ class TaskOutcome(StrEnum):
     DISPUTE = "dispute"
     NO_CONTACT = "no_contact"
     REFUSED = "refused"
+    PAYMENT_PLAN = "payment_plan"
+
+
+class DisputeCode(StrEnum):
+    NOT_RECEIVED = "not_received"
+    WRONG_AMOUNT = "wrong_amount"
+    QUALITY = "quality"
+    ALREADY_PAID = "already_paid"
+    OTHER = "other"
+
+
+class DisputeCase(BaseModel):
+    """An open dispute: only this invoice pauses, and someone owns it until a deadline."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    case_id: str
+    code: DisputeCode
+    reason: str
+    owner: str
+    opened_at: datetime
+    deadline: date
+    overdue: bool = False
+
+
+class Instalment(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    number: int = Field(ge=1)
+    due_on: date
+    amount: Decimal = Field(gt=0)
+
+
+class PaymentPlan(BaseModel):
+    """The balance split into instalments; each has its own reminder and due-day notice."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    plan_id: str
+    instalments: tuple[Instalment, ...] = Field(min_length=1)
+    agreed_at: datetime
+    paid_before: Decimal = Field(description="Total paid when the plan was agreed.")
+    source: str
+    instalments_recorded: int = 0
+    """Instalments already marked paid in the timeline."""
+
+    def covered(self, amount_paid: Decimal) -> int:
+        """How many instalments the payments since the agreement cover, oldest first."""
+        paid_since, total, count = amount_paid - self.paid_before, Decimal(0), 0
+        for instalment in self.instalments:
+            total += instalment.amount
+            if paid_since < total:
+                break
+            count += 1
+        return count
 
 
 class StepStatus(StrEnum):
@@ -89,6 +145,8 @@ class Promise(_Value):
     made_at: datetime
     paid_before: Decimal = Field(description="Total paid when the promise was made.")
     task_id: str | None = None
+    source: str = "collector"
+    """Who made it: a collector's task, the debtor's reply, the portal."""
 
 
 class Negotiation(_Value):
@@ -118,6 +176,10 @@ class ContactInFlight(_Value):
 
     step_id: str
     requested_at: datetime
+    amount_due: Decimal | None = None
+    """What the invoice owed when it asked: a payment since makes the queued text stale."""
+    conversation_at: datetime | None = None
+    """The last conversation it reported: a newer one must reach the contact rules."""
 
 
 class Customer(_Value):
@@ -151,6 +213,17 @@ class InvoiceState(_Value):
     dispute_reason: str | None = None
     promise: Promise | None = None
     broken_promises: int = 0
+    """Promises and payment plans broken: the customer's risk counts them."""
+    promises_kept: int = 0
+    dispute_cases: bool = False
+    """Disputes open a case (owner, deadline) and their days do not count. Set at issuance;
+    a workflow started before cases existed keeps the old behaviour, so it replays as it ran."""
+    dispute: DisputeCase | None = None
+    disputes_opened: int = 0
+    schedule_shift_days: int = 0
+    """Days the schedule moved on because dunning was paused by a dispute."""
+    plan: PaymentPlan | None = None
+    plans_agreed: int = 0
     pending_notice: str | None = Field(
         default=None, description="Id of a broken-promise notice still to send."
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,10 +18,15 @@ from dunning_policies.language import Channel, Handoff, Negotiate, Policy, Remin
 from dunning_policies.state import (
     ClosedReason,
     ContactInFlight,
+    CreditNote,
+    DisputeCase,
+    DisputeCode,
+    Instalment,
     InvoiceState,
     Negotiation,
     OpenTask,
     Payment,
+    PaymentPlan,
     Promise,
     StepStatus,
     TaskOutcome,
@@ -39,6 +45,9 @@ class TaskCompletion(BaseModel):
     amount: Decimal | None = Field(default=None, gt=0)
     note: str | None = None
     collector: str | None = None
+    dispute_code: DisputeCode | None = None
+    instalments: tuple[Instalment, ...] | None = None
+    """For the outcome ``payment_plan``: the agreed instalments."""
 
 
 def _event(state: InvoiceState, at: datetime, kind: str, **fields: Any) -> InvoiceState:
@@ -81,16 +90,26 @@ def _landed(state: InvoiceState, step_id: str) -> InvoiceState:
 def contact_requested(state: InvoiceState, step: Remind, at: datetime) -> InvoiceState:
     """The step's message is handed to the customer's contact workflow, which decides when
     (and together with which other invoices) it goes out."""
-    return state.model_copy(
-        update={"contact_in_flight": ContactInFlight(step_id=step.id, requested_at=at)}
+    in_flight = ContactInFlight(
+        step_id=step.id,
+        requested_at=at,
+        amount_due=state.amount_due,
+        conversation_at=last_conversation_at(state),
     )
+    return state.model_copy(update={"contact_in_flight": in_flight})
 
 
-def withdraw_contact(state: InvoiceState, at: datetime, reason: str) -> InvoiceState:
+def withdraw_contact(
+    state: InvoiceState, at: datetime, reason: str, *, to_ask_again: bool = False
+) -> InvoiceState:
+    """The queued message is taken back: for good (paid, disputed…) with a timeline event, or
+    ``to_ask_again`` at once with what changed (a partial payment, a conversation)."""
     in_flight = state.contact_in_flight
     if in_flight is None:
         return state
     state = state.model_copy(update={"contact_in_flight": None})
+    if to_ask_again:
+        return state
     return _event(
         state,
         at,
@@ -294,7 +313,19 @@ def complete_task(
             )
             return _promise_made(state, promise, at)
         case TaskOutcome.DISPUTE:
-            return open_dispute(state, completion.note or "disputed with the collector", at)
+            return open_dispute(
+                state,
+                completion.note or "disputed with the collector",
+                at,
+                policy=policy,
+                code=completion.dispute_code or DisputeCode.OTHER,
+                owner=completion.collector,
+            )
+        case TaskOutcome.PAYMENT_PLAN:
+            assert completion.instalments is not None
+            return agree_plan(
+                state, policy, completion.instalments, at, source="collector", task_id=task.id
+            )
         case TaskOutcome.NO_CONTACT:
             retry_day = local_date(at, timezone) + timedelta(days=policy.no_contact_retry_days)
             retry_at = local_moment(retry_day, policy.send_at, timezone)
@@ -316,8 +347,133 @@ def _promise_made(state: InvoiceState, promise: Promise, at: datetime) -> Invoic
         at,
         "promise_made",
         status=promise.kind,
-        detail={"promised_date": promise.promised_date.isoformat(), "amount": promise.amount},
+        detail={
+            "promised_date": promise.promised_date.isoformat(),
+            "amount": promise.amount,
+            "source": promise.source,
+        },
     )
+
+
+def make_promise(
+    state: InvoiceState,
+    promised_date: date,
+    amount: Decimal | None,
+    at: datetime,
+    *,
+    source: str,
+    note: str | None = None,
+) -> InvoiceState:
+    """A promise made outside a collector's task: the debtor's reply, the portal. Validated
+    first with ``check_promise``."""
+    promise = Promise(
+        kind="promise",
+        promised_date=promised_date,
+        amount=amount or state.amount_due,
+        made_at=at,
+        paid_before=state.amount_paid,
+        source=source,
+    )
+    return _promise_made(state, promise, at)
+
+
+def agree_plan(
+    state: InvoiceState,
+    policy: Policy,
+    instalments: tuple[Instalment, ...],
+    at: datetime,
+    *,
+    source: str,
+    task_id: str | None = None,
+) -> InvoiceState:
+    """Contact pauses for the policy's steps; each instalment gets its own reminder and
+    due-day notice. Validated first with ``check_plan``."""
+    number = state.plans_agreed + 1
+    plan = PaymentPlan(
+        plan_id=f"plan{number}",
+        instalments=instalments,
+        agreed_at=at,
+        paid_before=state.amount_paid,
+        source=source,
+    )
+    state = state.model_copy(
+        update={"plan": plan, "plans_agreed": number, "promise": None, "pending_notice": None}
+    )
+    return _event(
+        state,
+        at,
+        "plan_agreed",
+        status=source,
+        detail={
+            "plan_id": plan.plan_id,
+            "instalments": len(instalments),
+            "first_due": instalments[0].due_on.isoformat(),
+            "last_due": instalments[-1].due_on.isoformat(),
+            "total": sum((i.amount for i in instalments), Decimal(0)),
+            "task_id": task_id,
+        },
+    )
+
+
+def instalment_deadline(state: InvoiceState, policy: Policy, instalment: Instalment) -> datetime:
+    day = instalment.due_on + timedelta(days=policy.promise_grace_days)
+    return local_moment(day, policy.send_at, state.customer.timezone)
+
+
+def record_instalments_paid(state: InvoiceState, covered: int, at: datetime) -> InvoiceState:
+    plan = state.plan
+    assert plan is not None
+    for instalment in plan.instalments[plan.instalments_recorded : covered]:
+        state = _event(
+            state,
+            at,
+            "instalment_paid",
+            status="paid",
+            detail={
+                "plan_id": plan.plan_id,
+                "number": instalment.number,
+                "amount": instalment.amount,
+                "due_on": instalment.due_on.isoformat(),
+            },
+        )
+    plan = plan.model_copy(update={"instalments_recorded": covered})
+    state = state.model_copy(update={"plan": plan})
+    if covered == len(plan.instalments):
+        state = state.model_copy(update={"plan": None, "promises_kept": state.promises_kept + 1})
+        state = _event(
+            state, at, "plan_completed", status="completed", detail={"plan_id": plan.plan_id}
+        )
+    return state
+
+
+def break_plan(
+    state: InvoiceState, policy: Policy, instalment: Instalment, at: datetime
+) -> InvoiceState:
+    """A missed instalment breaks the plan: escalation resumes on the whole remaining balance,
+    firmer, and the broken plan counts against the customer like a broken promise."""
+    plan = state.plan
+    assert plan is not None
+    broken = state.broken_promises + 1
+    notice = policy.broken_promise_notice
+    state = state.model_copy(
+        update={
+            "plan": None,
+            "broken_promises": broken,
+            "pending_notice": f"{notice.id}-{broken}" if notice else None,
+        }
+    )
+    state = _event(
+        state,
+        at,
+        "plan_broken",
+        status="broken",
+        detail={
+            "plan_id": plan.plan_id,
+            "missed_instalment": instalment.number,
+            "due_on": instalment.due_on.isoformat(),
+        },
+    )
+    return _retry_or_exhaust(state, policy, at, "payment plan broken after every attempt")
 
 
 def promise_deadline(state: InvoiceState, policy: Policy) -> datetime:
@@ -351,7 +507,8 @@ def settle_promise(state: InvoiceState, policy: Policy, kept: bool, at: datetime
     assert promise is not None
     state = state.model_copy(update={"promise": None})
     if kept:
-        state = _event(state, at, "promise_kept", status="kept")
+        state = state.model_copy(update={"promises_kept": state.promises_kept + 1})
+        state = _event(state, at, "promise_kept", status="kept", detail={"source": promise.source})
         return _retry_or_exhaust(state, policy, at, "balance left after the promise")
     broken = state.broken_promises + 1
     notice = policy.broken_promise_notice
@@ -421,29 +578,132 @@ def resume(state: InvoiceState, at: datetime) -> InvoiceState:
     return _event(state.model_copy(update={"paused": False}), at, "resumed")
 
 
-def open_dispute(state: InvoiceState, reason: str, at: datetime) -> InvoiceState:
+def open_dispute(
+    state: InvoiceState,
+    reason: str,
+    at: datetime,
+    *,
+    policy: Policy,
+    code: DisputeCode = DisputeCode.OTHER,
+    owner: str | None = None,
+) -> InvoiceState:
+    """Only this invoice pauses; a case opens with an owner and a deadline."""
     if state.dispute_reason is not None:
         return state
-    state = state.model_copy(update={"dispute_reason": reason})
-    return _event(state, at, "dispute_opened", detail={"reason": reason})
+    if not state.dispute_cases:
+        state = state.model_copy(update={"dispute_reason": reason})
+        return _event(state, at, "dispute_opened", detail={"reason": reason})
+    number = state.disputes_opened + 1
+    case = DisputeCase(
+        case_id=f"D-{state.invoice_number}-{number}",
+        code=code,
+        reason=reason,
+        owner=owner or policy.dispute_owner,
+        opened_at=at,
+        deadline=local_date(at, state.customer.timezone)
+        + timedelta(days=policy.dispute_resolution_days),
+    )
+    state = state.model_copy(
+        update={"dispute_reason": reason, "dispute": case, "disputes_opened": number}
+    )
+    return _event(
+        state,
+        at,
+        "dispute_opened",
+        status=code.value,
+        detail={
+            "reason": reason,
+            "code": code.value,
+            "case_id": case.case_id,
+            "owner": case.owner,
+            "deadline": case.deadline.isoformat(),
+        },
+    )
+
+
+def dispute_deadline(state: InvoiceState, policy: Policy) -> datetime:
+    assert state.dispute is not None
+    return local_moment(state.dispute.deadline, policy.send_at, state.customer.timezone)
+
+
+def flag_dispute_overdue(state: InvoiceState, at: datetime) -> InvoiceState:
+    """The case's owner let the deadline pass: it is said once, for the dispute desk."""
+    case = state.dispute
+    if case is None or case.overdue:
+        return state
+    state = state.model_copy(update={"dispute": case.model_copy(update={"overdue": True})})
+    return _event(
+        state,
+        at,
+        "dispute_overdue",
+        status="overdue",
+        detail={"case_id": case.case_id, "owner": case.owner, "deadline": case.deadline},
+    )
+
+
+def apply_credit(state: InvoiceState, note: CreditNote, at: datetime) -> InvoiceState:
+    if any(existing.id == note.id for existing in state.credit_notes):
+        return state
+    state = state.model_copy(update={"credit_notes": (*state.credit_notes, note)})
+    return _event(
+        state,
+        at,
+        "credit_note_applied",
+        detail={"credit_note": note.id, "amount": note.amount, "reason": note.reason},
+    )
 
 
 def resolve_dispute(
-    state: InvoiceState, policy: Policy, upheld: bool, at: datetime, note: str
+    state: InvoiceState,
+    policy: Policy,
+    upheld: bool,
+    at: datetime,
+    note: str,
+    credit_amount: Decimal | None = None,
 ) -> InvoiceState:
-    """Upheld (the customer is right) cancels the invoice; rejected resumes dunning."""
+    """Upheld (the customer is right): a credit note for what was disputed (everything due
+    unless an amount is given), which closes the invoice as credited when it covers the
+    balance. Rejected: dunning resumes where it was, its schedule moved on by the days the
+    dispute held it."""
     if state.dispute_reason is None:
         return state
-    state = state.model_copy(update={"dispute_reason": None})
+    case = state.dispute
+    timezone = state.customer.timezone
+    paused_days = (
+        (local_date(at, timezone) - local_date(case.opened_at, timezone)).days if case else 0
+    )
+    state = state.model_copy(
+        update={
+            "dispute_reason": None,
+            "dispute": None,
+            "schedule_shift_days": state.schedule_shift_days + max(paused_days, 0),
+        }
+    )
     state = _event(
         state,
         at,
         "dispute_resolved",
         status="upheld" if upheld else "rejected",
-        detail={"note": note},
+        detail={
+            "note": note,
+            "case_id": case.case_id if case else None,
+            "paused_days": paused_days,
+            "credit_amount": credit_amount,
+        },
     )
-    if upheld:
+    if upheld and case is None:
         return close(state, "cancelled", at)
+    if upheld:
+        amount = min(credit_amount or state.amount_due, state.amount_due)
+        if amount <= 0:
+            return state
+        credit = CreditNote(
+            id=f"{case.case_id if case else 'dispute'}-credit",
+            amount=amount,
+            issued_at=at,
+            reason=f"dispute upheld: {note}" if note else "dispute upheld",
+        )
+        return apply_credit(state, credit, at)
     negotiation = state.negotiation
     if negotiation.attempts and not (
         negotiation.task or negotiation.retry_at or negotiation.exhausted_reason
@@ -470,6 +730,15 @@ def check_completion(
             f"unknown task {completion.task_id!r}: the open task of invoice "
             f"{state.invoice_number} is {task.id!r}"
         )
+    if completion.outcome is not TaskOutcome.PAYMENT_PLAN and completion.instalments:
+        raise InvalidCompletion("instalments are only for the outcome payment_plan")
+    if completion.outcome is TaskOutcome.PAYMENT_PLAN:
+        if not completion.instalments:
+            raise InvalidCompletion("payment_plan needs instalments")
+        try:
+            check_plan(policy, state, completion.instalments, now)
+        except InvalidAgreement as error:
+            raise InvalidCompletion(str(error)) from error
     if completion.outcome is not TaskOutcome.PROMISE_TO_PAY:
         if completion.promised_date is not None:
             raise InvalidCompletion("promised_date is only for the outcome promise_to_pay")
@@ -524,3 +793,55 @@ def migrate_policy(
             "requested_by": requested_by,
         },
     )
+
+
+class InvalidAgreement(ValueError):
+    """A promise or payment plan that cannot be accepted; the message names the field."""
+
+
+def check_promise(
+    policy: Policy, state: InvoiceState, promised_date: date, amount: Decimal | None, now: datetime
+) -> None:
+    if state.closed_reason is not None or state.amount_due <= 0:
+        raise InvalidAgreement(f"invoice {state.invoice_number} has nothing left to pay")
+    if state.dispute_reason is not None:
+        raise InvalidAgreement("promised_date: the invoice is disputed; resolve the dispute first")
+    today = local_date(now, state.customer.timezone)
+    latest = today + timedelta(days=policy.max_promise_days)
+    if not today <= promised_date <= latest:
+        raise InvalidAgreement(
+            f"promised_date {promised_date} must be between {today} and {latest}"
+        )
+    if amount is not None and not 0 < amount <= state.amount_due:
+        raise InvalidAgreement(
+            f"amount {amount} must be more than 0 and at most the {state.amount_due} due"
+        )
+
+
+def check_plan(
+    policy: Policy, state: InvoiceState, instalments: tuple[Instalment, ...], now: datetime
+) -> None:
+    if state.closed_reason is not None or state.amount_due <= 0:
+        raise InvalidAgreement(f"invoice {state.invoice_number} has nothing left to pay")
+    if state.plan is not None:
+        raise InvalidAgreement(f"instalments: {state.plan.plan_id} is still running")
+    if state.dispute_reason is not None:
+        raise InvalidAgreement("instalments: the invoice is disputed; resolve the dispute first")
+    if not 2 <= len(instalments) <= policy.max_instalments:
+        raise InvalidAgreement(
+            f"instalments: between 2 and {policy.max_instalments}, not {len(instalments)}"
+        )
+    if [i.number for i in instalments] != list(range(1, len(instalments) + 1)):
+        raise InvalidAgreement("instalments: numbered 1, 2, 3… in order")
+    today = local_date(now, state.customer.timezone)
+    latest = today + timedelta(days=policy.max_plan_days)
+    dates = [i.due_on for i in instalments]
+    if dates[0] < today or dates[-1] > latest:
+        raise InvalidAgreement(f"instalments: due dates must be between {today} and {latest}")
+    if any(later <= earlier for earlier, later in pairwise(dates)):
+        raise InvalidAgreement("instalments: each due date must come after the one before")
+    total = sum((i.amount for i in instalments), Decimal(0))
+    if total != state.amount_due:
+        raise InvalidAgreement(
+            f"instalments: they add up to {total}, but {state.amount_due} {state.currency} is due"
+        )

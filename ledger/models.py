@@ -316,3 +316,106 @@ class BankLine(Base):
     payment_id: Mapped[str | None]
     imported_at: Mapped[datetime] = mapped_column(default=utc_now)
     resolved_at: Mapped[datetime | None]
+
+
+PROMISE_KINDS = ("promise", "payment_claim", "plan")
+PROMISE_STATUSES = ("open", "kept", "broken", "superseded")
+"""``superseded``: ended neither kept nor broken (a plan replaced it, or the invoice closed)."""
+DISPUTE_STATUSES = ("open", "overdue", "upheld", "rejected")
+PLAN_STATUSES = ("proposed", "active", "completed", "broken", "superseded")
+INSTALMENT_STATUSES = ("due", "paid", "missed")
+
+
+class Promise(Base):
+    """A promise to pay, a payment claimed to be made, or a payment plan, and how it ended:
+    projected from the invoice's timeline, for the kept rate and the customer's risk."""
+
+    __tablename__ = "promises"
+    __table_args__ = (
+        _currency_check(),
+        _in_check("kind", PROMISE_KINDS),
+        _in_check("status", PROMISE_STATUSES),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    """``<workflow id>#<seq>`` of its ``promise_made`` or ``plan_agreed`` event."""
+    invoice_number: Mapped[str] = mapped_column(index=True)
+    customer_id: Mapped[str] = mapped_column(index=True)
+    kind: Mapped[str]
+    source: Mapped[str]
+    promised_date: Mapped[date] = mapped_column(Date)
+    """A plan: its last instalment's due date, when all of it should be paid."""
+    first_due: Mapped[date | None] = mapped_column(Date)
+    """A plan: its first instalment's due date."""
+    plan_id: Mapped[str | None]
+    """A plan: ``payment_plans.id``."""
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str]
+    made_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(default="open")
+    settled_at: Mapped[datetime | None]
+
+
+class DisputeCase(Base):
+    """A disputed invoice: who works the case, by when, and how it ended."""
+
+    __tablename__ = "dispute_cases"
+    __table_args__ = (_currency_check(), _in_check("status", DISPUTE_STATUSES))
+
+    case_id: Mapped[str] = mapped_column(primary_key=True)
+    invoice_number: Mapped[str] = mapped_column(index=True)
+    customer_id: Mapped[str]
+    code: Mapped[str]
+    reason: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(index=True)
+    opened_at: Mapped[datetime]
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(index=True, default="open")
+    currency: Mapped[str]
+    resolved_at: Mapped[datetime | None]
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    credit_amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    """Upheld: the credit note the workflow applied."""
+
+
+class PaymentPlan(Base):
+    """A payment plan's instalments are written when it is proposed (the workflow's timeline
+    only counts them); the timeline then moves the statuses."""
+
+    __tablename__ = "payment_plans"
+    __table_args__ = (
+        _currency_check(),
+        _in_check("status", PLAN_STATUSES),
+        CheckConstraint("total_minor > 0", name="total_positive"),
+    )
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    """``<invoice number>/<the workflow's plan id>``, e.g. ``F-1/plan1``."""
+    invoice_number: Mapped[str] = mapped_column(index=True)
+    customer_id: Mapped[str]
+    plan_id: Mapped[str]
+    source: Mapped[str]
+    task_id: Mapped[str | None]
+    currency: Mapped[str]
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(index=True, default="proposed")
+    proposed_at: Mapped[datetime]
+    agreed_at: Mapped[datetime | None]
+    settled_at: Mapped[datetime | None]
+    """When it was completed or broken."""
+
+
+class PlanInstalment(Base):
+    __tablename__ = "plan_instalments"
+    __table_args__ = (
+        _in_check("status", INSTALMENT_STATUSES),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    plan_id: Mapped[str] = mapped_column(ForeignKey("payment_plans.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(default="due")
+    paid_at: Mapped[datetime | None]

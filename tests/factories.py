@@ -31,6 +31,7 @@ def make_state(
         customer=Customer(
             id="C-7", country="CL", timezone=timezone, locale="es_CL", channels=channels
         ),
+        dispute_cases=True,
     )
 
 

@@ -22,27 +22,32 @@ with workflow.unsafe.imports_passed_through():
     )
     from dunning_policies import amendments
     from dunning_policies import transitions as t
-    from dunning_policies.contact import ContactRequest
+    from dunning_policies.contact import QUEUE_AHEAD, ContactRequest
     from dunning_policies.engine import (
         Action,
+        BreakPlan,
         Close,
         Decision,
         ExpireTask,
         Finished,
+        FlagDisputeOverdue,
         GiveUpStep,
         HandOff,
         OpenNegotiationTask,
+        RecordInstalmentsPaid,
         SendMessage,
         SettlePromise,
         Wait,
         WithdrawContact,
         apply_action,
+        instalment_of,
+        message_step,
         next_action,
         stage_of,
         usable_channels,
     )
     from dunning_policies.jurisdictions import effective_rules
-    from dunning_policies.language import Handoff, Negotiate, Policy, Remind
+    from dunning_policies.language import Policy
     from dunning_policies.money import to_minor
     from dunning_policies.state import CreditNote, InvoiceState, Payment
     from workflows.messages import (
@@ -51,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         ContactOutcome,
         ContactWithdrawal,
         CreditNoteNotice,
+        DisputeOpening,
         DisputeResolution,
         InvoiceAmendment,
         InvoiceDunningInput,
@@ -58,7 +64,9 @@ with workflow.unsafe.imports_passed_through():
         InvoiceStatus,
         NextAction,
         PaymentNotice,
+        PaymentPlanRequest,
         PolicyMigration,
+        PromiseRequest,
         Reason,
     )
 
@@ -73,7 +81,6 @@ WAKE_ON_CHANGE_DURING_RECORD = "wake-on-change-during-record"
 # Messages go through the customer's contact workflow (consolidation, caps across invoices);
 # before this patch each invoice sent its own.
 CONTACT_THROUGH_CUSTOMER = "contact-through-customer"
-CONTACT_LEAD = timedelta(minutes=5)
 LATE_GATHER = timedelta(minutes=2)
 
 
@@ -101,6 +108,16 @@ def describe(decision: Decision) -> NextAction:
             return NextAction(action="wait", at=None, detail=reason)
         case WithdrawContact(reason=reason):
             return NextAction(action="withdraw queued message", at=decision.at, detail=reason)
+        case RecordInstalmentsPaid(covered=covered):
+            return NextAction(action="record instalments paid", at=decision.at, detail=str(covered))
+        case BreakPlan(instalment=instalment):
+            return NextAction(
+                action="check instalment",
+                at=decision.at,
+                detail=f"{instalment.number}: {instalment.amount} due {instalment.due_on}",
+            )
+        case FlagDisputeOverdue(case_id=case_id):
+            return NextAction(action="dispute deadline", at=decision.at, detail=case_id)
     raise AssertionError(action)
 
 
@@ -117,6 +134,9 @@ class InvoiceDunningWorkflow:
         )
         self._projection: tuple[object, ...] = ()
         self._migration: PolicyMigration | None = None
+        # A payment plan may run for years: a new run after each instalment keeps every
+        # history small.
+        self._instalment_settled = False
 
     @workflow.run
     async def run(self, start: InvoiceDunningInput) -> InvoiceOutcome:
@@ -134,15 +154,18 @@ class InvoiceDunningWorkflow:
                 isinstance(decision.action, SendMessage)
                 and run_at is not None
                 and run_at > now
+                and self._state.contact_in_flight is None
                 and workflow.patched(CONTACT_THROUGH_CUSTOMER)
             ):
-                # Queue the message a little ahead, so that every invoice of the customer with
-                # news at the same moment is in the customer's queue when that moment comes.
-                run_at = max(now, run_at - CONTACT_LEAD)
+                # Queue the message ahead, so that every invoice of the customer with news the
+                # same day is in the customer's queue when the day's first message leaves. A
+                # step that would replace a queued one waits for its own moment: the queued
+                # message may still go out before it.
+                run_at = max(now, run_at - QUEUE_AHEAD)
             if run_at is None or run_at > now:
                 seen = self._revision
                 await self._record(decision)
-                if workflow.info().is_continue_as_new_suggested():
+                if workflow.info().is_continue_as_new_suggested() or self._instalment_settled:
                     await workflow.wait_condition(workflow.all_handlers_finished)
                     workflow.continue_as_new(
                         InvoiceDunningInput(
@@ -176,6 +199,8 @@ class InvoiceDunningWorkflow:
             self._revision += 1
 
     async def _execute(self, action: Action, now: datetime, due_at: datetime) -> None:
+        if isinstance(action, RecordInstalmentsPaid):
+            self._instalment_settled = True
         queued = self._state.contact_in_flight
         self._changed(apply_action(self._policy, self._state, action, now))
         if isinstance(action, SendMessage):
@@ -195,6 +220,12 @@ class InvoiceDunningWorkflow:
         channels = (action.channel, *(c for c in usable if c != action.channel))
         self._changed(t.contact_requested(state, step, now))
         rules = state.contact_rules
+        amount_due, due_on = state.amount_due, state.due_on
+        number = instalment_of(step.id)
+        if number is not None and state.plan is not None:
+            # An instalment's message asks for the instalment, by its own date.
+            instalment = state.plan.instalments[number - 1]
+            amount_due, due_on = instalment.amount, instalment.due_on
         request = ContactRequest(
             workflow_id=workflow.info().workflow_id,
             invoice_number=state.invoice_number,
@@ -202,10 +233,10 @@ class InvoiceDunningWorkflow:
             channels=channels,
             template=step.template,
             tone=step.tone,
-            amount_due=state.amount_due,
+            amount_due=amount_due,
             original_amount=state.original_amount,
             currency=state.currency,
-            due_on=state.due_on,
+            due_on=due_on,
             not_before=due_at if due_at > now else now + self._late_gather(),
             moved_by=action.moved_by,
             last_conversation_at=t.last_conversation_at(state),
@@ -398,14 +429,28 @@ class InvoiceDunningWorkflow:
         self._changed(t.resume(self._state, workflow.now()))
 
     @workflow.signal
-    def open_dispute(self, request: Reason) -> None:
-        self._changed(t.open_dispute(self._state, request.reason, workflow.now()))
+    def open_dispute(self, request: DisputeOpening) -> None:
+        self._changed(
+            t.open_dispute(
+                self._state,
+                request.reason,
+                workflow.now(),
+                policy=self._policy,
+                code=request.code,
+                owner=request.owner,
+            )
+        )
 
     @workflow.signal
     def resolve_dispute(self, resolution: DisputeResolution) -> None:
         self._changed(
             t.resolve_dispute(
-                self._state, self._policy, resolution.upheld, workflow.now(), resolution.note
+                self._state,
+                self._policy,
+                resolution.upheld,
+                workflow.now(),
+                resolution.note,
+                resolution.credit_amount,
             )
         )
 
@@ -446,12 +491,8 @@ class InvoiceDunningWorkflow:
     @workflow.signal
     def contact_result(self, outcome: ContactOutcome) -> None:
         state, now = self._state, workflow.now()
-        step: Remind | Negotiate | Handoff | None
-        try:
-            step = self._policy.step(outcome.step_id)
-        except KeyError:
-            step = self._notice_step(outcome.step_id)
-        if not isinstance(step, Remind):
+        step = message_step(self._policy, outcome.step_id)
+        if step is None:
             workflow.logger.warning(
                 "contact result for an unknown step", extra={"step": outcome.step_id}
             )
@@ -481,12 +522,6 @@ class InvoiceDunningWorkflow:
         elif outcome.status == "undeliverable":
             self._changed(t.mark_undeliverable(state, step, now, outcome.reason or "undeliverable"))
 
-    def _notice_step(self, step_id: str) -> Remind | None:
-        notice = self._policy.broken_promise_notice
-        if notice is None or not step_id.startswith(f"{notice.id}-"):
-            return None
-        return notice.model_copy(update={"id": step_id})
-
     @workflow.update
     def complete_task(self, completion: t.TaskCompletion) -> NextAction:
         now = workflow.now()
@@ -496,6 +531,39 @@ class InvoiceDunningWorkflow:
     @complete_task.validator
     def _validate_completion(self, completion: t.TaskCompletion) -> None:
         t.check_completion(self._policy, self._state, completion, workflow.now())
+
+    @workflow.update
+    def make_promise(self, request: PromiseRequest) -> NextAction:
+        now = workflow.now()
+        self._changed(
+            t.make_promise(
+                self._state,
+                request.promised_date,
+                request.amount,
+                now,
+                source=request.source,
+                note=request.note,
+            )
+        )
+        return describe(next_action(self._policy, self._state, now))
+
+    @make_promise.validator
+    def _validate_promise(self, request: PromiseRequest) -> None:
+        t.check_promise(
+            self._policy, self._state, request.promised_date, request.amount, workflow.now()
+        )
+
+    @workflow.update
+    def agree_payment_plan(self, request: PaymentPlanRequest) -> NextAction:
+        now = workflow.now()
+        self._changed(
+            t.agree_plan(self._state, self._policy, request.instalments, now, source=request.source)
+        )
+        return describe(next_action(self._policy, self._state, now))
+
+    @agree_payment_plan.validator
+    def _validate_plan(self, request: PaymentPlanRequest) -> None:
+        t.check_plan(self._policy, self._state, request.instalments, workflow.now())
 
     @workflow.query
     def status(self) -> InvoiceStatus:
@@ -513,5 +581,7 @@ class InvoiceDunningWorkflow:
             next_action=describe(next_action(self._policy, state, now)),
             open_task=state.negotiation.task,
             promise=state.promise,
+            plan=state.plan,
+            dispute=state.dispute,
             timeline=state.timeline,
         )

@@ -10,7 +10,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from dunning_policies.language import Channel, Policy
-from dunning_policies.state import InvoiceState, OpenTask, Promise, TimelineEvent
+from dunning_policies.state import (
+    DisputeCase,
+    DisputeCode,
+    Instalment,
+    InvoiceState,
+    OpenTask,
+    PaymentPlan,
+    Promise,
+    TimelineEvent,
+)
 
 TASK_QUEUE = "dunning"
 
@@ -65,9 +74,34 @@ class AddressInvalid(_Message):
     reason: str
 
 
+class DisputeOpening(_Message):
+    """The debtor disputes the invoice (from a collector, the portal or the ERP)."""
+
+    reason: str
+    code: DisputeCode = DisputeCode.OTHER
+    owner: str | None = None
+    """Who works the case; the policy's dispute desk when not given."""
+
+
 class DisputeResolution(_Message):
     upheld: bool
     note: str = ""
+    credit_amount: Decimal | None = Field(default=None, gt=0)
+    """Upheld in part: the credit note's amount (all that is due when not given)."""
+
+
+class PromiseRequest(_Message):
+    """A promise to pay outside a collector's task: the debtor's reply, the portal."""
+
+    promised_date: date
+    amount: Decimal | None = Field(default=None, gt=0)
+    source: str = "portal"
+    note: str | None = None
+
+
+class PaymentPlanRequest(_Message):
+    instalments: tuple[Instalment, ...] = Field(min_length=1)
+    source: str = "portal"
 
 
 class Reason(_Message):
@@ -100,6 +134,8 @@ class InvoiceStatus(_Message):
     next_action: NextAction
     open_task: OpenTask | None
     promise: Promise | None
+    plan: PaymentPlan | None = None
+    dispute: DisputeCase | None = None
     timeline: tuple[TimelineEvent, ...]
 
 

@@ -30,6 +30,12 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/imports/payments"): {"erp", "ops", "admin"},
     ("GET", "/v1/bank-lines"): {"collector", "ops", "admin"},
     ("POST", "/v1/bank-lines/{line_id}/confirm"): {"collector", "ops", "admin"},
+    ("POST", "/v1/invoices/{number}/promise"): {"erp", "collector", "admin"},
+    ("POST", "/v1/invoices/{number}/payment-plan"): {"erp", "collector", "admin"},
+    ("POST", "/v1/invoices/{number}/disputes"): {"erp", "collector", "ops", "admin"},
+    ("POST", "/v1/invoices/{number}/disputes/resolve"): {"ops", "admin"},
+    ("GET", "/v1/disputes"): {"collector", "ops", "admin"},
+    ("GET", "/v1/reports/promises"): READERS,
 }
 
 

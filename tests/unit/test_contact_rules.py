@@ -14,6 +14,7 @@ from dunning_policies.engine import (
     next_action,
 )
 from dunning_policies.jurisdictions import (
+    BUSINESS_DEFAULT,
     CHILE_CONSUMER,
     MEXICO,
     DebtType,
@@ -124,16 +125,14 @@ def test_chile_a_regional_holiday_closes_only_its_region() -> None:
     assert action.moved_by is not None and "Cape Arica" in action.moved_by
 
 
-def test_chile_business_debt_is_contacted_on_working_days_only() -> None:
-    # Saturday 28 November 2026: a consumer is contacted that day, a business on Monday.
-    assert first_contact(one_reminder(), state_in(date(2026, 11, 28)))[0] == utc(2026, 11, 28, 13)
+def test_chile_business_debt_follows_the_business_rules_not_ley_19_496() -> None:
     at, action = first_contact(
-        one_reminder(), state_in(date(2026, 11, 28), debt_type=DebtType.BUSINESS)
+        one_reminder(), state_in(date(2026, 11, 29), debt_type=DebtType.BUSINESS)
     )
     assert at == utc(2026, 11, 30, 12, 0)
-    assert action.moved_by is not None and action.moved_by.startswith(
-        "Saturday is not a contact day: policy one-reminder: Monday–Friday 09:00–19:00"
-    )
+    assert action.moved_by is not None
+    assert action.moved_by.startswith("Sunday is not a contact day: policy one-reminder")
+    assert f"(law: {BUSINESS_DEFAULT.window_source})" in action.moved_by
 
 
 def test_mexico_06_30_waits_for_07_00_when_the_policy_allows_it() -> None:

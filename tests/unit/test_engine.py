@@ -10,18 +10,20 @@ from dunning_policies.engine import (
     Close,
     ExpireTask,
     Finished,
+    FlagDisputeOverdue,
     GiveUpStep,
     HandOff,
     OpenNegotiationTask,
     SendMessage,
     SettlePromise,
     Wait,
+    apply_action,
     next_action,
     stage_of,
 )
 from dunning_policies.language import Channel
 from dunning_policies.policies.standard import POLICY as STANDARD
-from dunning_policies.state import Payment, Stage, StepStatus, TaskOutcome
+from dunning_policies.state import DisputeCode, Payment, Stage, StepStatus, TaskOutcome
 from tests.factories import local, make_state
 
 DUE = date(2026, 12, 1)  # a Tuesday
@@ -132,15 +134,25 @@ def test_a_partial_payment_keeps_the_schedule_and_lowers_the_amount():
     )
 
 
-def test_a_dispute_stops_contact_until_rejected_and_cancels_when_upheld():
+def test_a_dispute_stops_contact_until_rejected_and_credits_when_upheld():
     now = local(DUE + timedelta(days=2))
-    state = t.open_dispute(make_state(DUE), "not received", now)
-    assert isinstance(next_action(STANDARD, state, now + timedelta(days=30)).action, Wait)
+    state = t.open_dispute(
+        make_state(DUE), "not received", now, policy=STANDARD, code=DisputeCode.NOT_RECEIVED
+    )
+    assert state.dispute is not None
+    assert (state.dispute.owner, state.dispute.deadline) == ("disputes", DUE + timedelta(days=12))
+    # Nothing but the case's deadline, which is said once, for the dispute desk.
+    deadline = next_action(STANDARD, state, now + timedelta(days=30))
+    assert deadline.action == FlagDisputeOverdue(f"D-{state.invoice_number}-1")
+    assert deadline.at == local(DUE + timedelta(days=12))
+    flagged = t.flag_dispute_overdue(state, deadline.at)
+    assert isinstance(next_action(STANDARD, flagged, now + timedelta(days=30)).action, Wait)
     assert stage_of(state, now) is Stage.DISPUTED
     rejected = t.resolve_dispute(state, STANDARD, False, now, "delivery confirmed")
     assert isinstance(next_action(STANDARD, rejected, now).action, SendMessage)
     upheld = t.resolve_dispute(state, STANDARD, True, now, "goods returned")
-    assert next_action(STANDARD, upheld, now).action == Finished("cancelled")
+    assert next_action(STANDARD, upheld, now).action == Close("credited")
+    assert [e.kind for e in upheld.timeline[-2:]] == ["dispute_resolved", "credit_note_applied"]
 
 
 def _negotiating(now):
@@ -231,8 +243,13 @@ def test_a_kept_promise_closes_the_invoice_when_paid_in_full():
         ),
         now,
     )
-    state = pay(state, 1_250_000, now + timedelta(days=2))
-    assert next_action(STANDARD, state, now + timedelta(days=2)).action == Close("paid")
+    paid_at = now + timedelta(days=2)
+    state = pay(state, 1_250_000, paid_at)
+    # Recorded as kept first (the kept rate counts it), then closed.
+    assert next_action(STANDARD, state, paid_at).action == SettlePromise(kept=True)
+    state = apply_action(STANDARD, state, SettlePromise(kept=True), paid_at)
+    assert state.promises_kept == 1
+    assert next_action(STANDARD, state, paid_at).action == Close("paid")
 
 
 @pytest.mark.parametrize(

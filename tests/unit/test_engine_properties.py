@@ -119,7 +119,7 @@ def test_a_dispute_stops_contacts_until_resolved(
         state,
         start_of(due_on, -45 * 24),
         [
-            (opened, lambda s, now: t.open_dispute(s, "wrong amount", now)),
+            (opened, lambda s, now: t.open_dispute(s, "wrong amount", now, policy=policy)),
             (resolved, lambda s, now: t.resolve_dispute(s, policy, upheld, now, "reviewed")),
         ],
     )

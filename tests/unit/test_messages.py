@@ -43,6 +43,8 @@ TYPICAL_DAYS = {
     "overdue": 5,
     "final_notice": 18,
     "promise_broken": 12,
+    "instalment_reminder": -3,
+    "instalment_due": 0,
 }
 
 
@@ -375,3 +377,40 @@ def test_a_consolidated_message_lists_every_invoice_and_the_total(
                 assert line.invoice_number in message.body, f"{channel} {tone}"
         if channel == "email":
             assert message.subject and "3" in message.subject
+
+
+# --- a payment plan's instalments ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template", ["instalment_reminder", "instalment_due"])
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_an_instalment_message_asks_for_the_instalment_by_its_number(
+    template: str, channel: MessageChannel
+) -> None:
+    # The activity puts the instalment's amount and due date in the context; the invoice's
+    # original total must not be presented as a balance.
+    spanish = context(amount_due=Decimal(312_500), instalment_number=2, days_overdue=-3)
+    body = render_message(template, channel, spanish).body
+    assert "cuota 2 de su plan de pagos de la factura F-2026-0042" in body
+    assert "$312.500" in body and "$1.250.000" not in body and "saldo pendiente" not in body
+    english = context(
+        "en_US", "USD", amount_due=Decimal("312.50"), instalment_number=3, days_overdue=0
+    )
+    body = render_message(template, channel, english).body
+    assert "instalment 3 of your payment plan for invoice F-2026-0042" in body
+    assert "$312.50" in body and "$1,250.50" not in body
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_an_instalment_message_without_its_number_still_reads(channel: MessageChannel) -> None:
+    body = render_message("instalment_due", channel, context(days_overdue=0)).body
+    assert "la cuota de su plan de pagos" in body and "cuota None" not in body
+    english = render_message("instalment_due", channel, context("en_US", "USD", days_overdue=0))
+    assert "the next instalment of your payment plan" in english.body
+
+
+def test_the_instalment_reminder_says_how_many_days_are_left() -> None:
+    ctx = context(instalment_number=1, days_overdue=-3)
+    assert "vence en 3 días" in render_message("instalment_reminder", "sms", ctx).body
+    tomorrow = replace(ctx, days_overdue=-1)
+    assert "vence mañana" in render_message("instalment_reminder", "sms", tomorrow).body

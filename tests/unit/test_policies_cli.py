@@ -49,12 +49,16 @@ def test_preview_lists_the_planned_timeline_in_the_customers_time_zone():
     assert [(s["at"], s["kind"], s["channel"], s["template"], s["tone"]) for s in steps] == [
         ("2026-11-28T10:00:00-03:00", "remind", "email", "before_due", "friendly"),
         ("2026-12-01T10:00:00-03:00", "remind", "email", "due_today", "neutral"),
-        ("2026-12-04T10:00:00-03:00", "remind", "whatsapp", "overdue", "neutral"),
+        # Day 3 would be a third contact within 7 days of 28 November: a Chilean consumer
+        # gets it on the 5th, when the first one no longer counts.
+        ("2026-12-05T10:00:00-03:00", "remind", "whatsapp", "overdue", "neutral"),
         ("2026-12-11T10:00:00-03:00", "remind", "sms", "overdue", "firm"),
         ("2026-12-16T10:00:00-03:00", "negotiate", None, None, None),
         ("2026-12-19T10:00:00-03:00", "remind", "email", "final_notice", "final"),
         ("2026-12-21T10:00:00-03:00", "handoff", None, None, None),
     ]
+    assert "at most 2 other contacts a week" in steps[2]["moved_by"]
+    assert steps[1]["moved_by"] is None
 
 
 def test_preview_in_mexico_city_uses_its_offset():
@@ -190,12 +194,15 @@ def test_preview_names_the_rule_that_moved_a_message_off_a_chilean_holiday():
     assert all(s["moved_by"] is None for s in steps if s["kind"] != "remind")
 
 
-def test_preview_of_a_business_debt_keeps_to_working_days():
-    # The consumer's Saturday reminder (see the first preview test) waits for Monday.
-    steps = preview_json("--due", "2026-12-01", "--country", "CL", "--business")
-    first = steps[0]
-    assert (first["step"], first["at"]) == ("preventive", "2026-11-30T09:00:00-03:00")
-    assert first["moved_by"].startswith("Saturday is not a contact day")
+def test_preview_of_a_business_debt_names_the_business_rules():
+    # Sunday 29 November 2026: a consumer's reminder waits under Ley 19.496, a business's under
+    # the business default; both go out on Monday when the policy's window opens.
+    args = ("--due", "2026-12-02", "--country", "CL")
+    consumer, business = preview_json(*args, "--consumer")[0], preview_json(*args, "--business")[0]
+    for first in (consumer, business):
+        assert (first["step"], first["at"]) == ("preventive", "2026-11-30T09:00:00-03:00")
+    assert "(law: Ley 19.496 art. 37 (Ley 21.320)" in consumer["moved_by"]
+    assert "(law: business default" in business["moved_by"]
 
 
 def test_preview_takes_the_time_zone_of_the_country_and_checks_the_region():

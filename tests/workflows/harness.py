@@ -28,8 +28,10 @@ from activities.contracts import contact_workflow_id
 from api.invoicing import CustomerDetails, NewInvoice, issue_invoice
 from api.payments import RecordedPayment, record_payment
 from config.settings import Settings
-from dunning_policies.jurisdictions import DebtType
+from dunning_policies.calendar import next_contact_moment
+from dunning_policies.jurisdictions import DebtType, effective_rules, rules_for_customer
 from dunning_policies.language import Channel
+from dunning_policies.registry import get_policy
 from ledger.db import create_ledger_engine, make_session_factory, unit_of_work
 from ledger.repositories.interactions import InteractionRepository
 from ledger.repositories.outbox import OutboxRepository
@@ -158,6 +160,16 @@ def next_tuesday_after(day: date, at_least_days: int) -> date:
 
 def at_local(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=SANTIAGO)
+
+
+def contact_at(day: date) -> datetime:
+    """When the harness's customer (a Chilean company, standard policy) is contacted for a step
+    of ``day``: its 10:00, or the next opening of the window if that day is a holiday."""
+    rules = effective_rules(
+        rules_for_customer("CL", DebtType.BUSINESS, None, day), get_policy("standard")
+    )
+    moment, _ = next_contact_moment(at_local(day), rules, "America/Santiago")
+    return moment.astimezone(SANTIAGO)
 
 
 async def until(

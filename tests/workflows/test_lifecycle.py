@@ -8,15 +8,12 @@ from zoneinfo import ZoneInfo
 
 from temporalio.testing import WorkflowEnvironment
 
-from dunning_policies.calendar import next_contact_moment
-from dunning_policies.jurisdictions import DebtType, effective_rules, rules_for_customer
-from dunning_policies.registry import get_policy
 from ledger.db import unit_of_work
 from ledger.repositories.handoffs import HandoffRepository
 from ledger.repositories.interactions import InteractionRepository
 from ledger.repositories.outbox import OutboxRepository
 from ledger.repositories.tasks import TaskRepository
-from tests.workflows.harness import running_worker
+from tests.workflows.harness import contact_at, running_worker
 from workflows.invoice import InvoiceDunningWorkflow
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -33,16 +30,6 @@ def next_tuesday_after(day: date, at_least_days: int) -> date:
 
 def at_local(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=SANTIAGO)
-
-
-def contact_at(day: date) -> datetime:
-    """The step's 10:00, or the next opening of the window when that day is a Chilean holiday
-    (a company: Monday–Saturday 09:00–19:00 under the standard policy)."""
-    rules = effective_rules(
-        rules_for_customer("CL", DebtType.BUSINESS, None, day), get_policy("standard")
-    )
-    moment, _ = next_contact_moment(at_local(day), rules, "America/Santiago")
-    return moment.astimezone(SANTIAGO)
 
 
 async def test_an_unpaid_invoice_follows_the_standard_policy_to_the_agency(

@@ -129,7 +129,7 @@ async def test_a_promise_kept_in_two_payments_on_postgres(
         assert [line.kind for line in harness.bitacora(number)] == [
             "issued", "message_sent", "message_sent", "payment_received", "message_sent",
             "message_sent", "task_opened", "task_completed", "promise_made", "payment_received",
-            "closed",
+            "promise_kept", "closed",
         ]  # fmt: skip
         with unit_of_work(harness.sessions) as session:
             payments = PaymentRepository.from_session(session).list_for_invoice(number)

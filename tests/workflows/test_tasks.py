@@ -27,6 +27,7 @@ from ledger.repositories.tasks import TaskRepository
 from tests.workflows.harness import (
     Harness,
     at_local,
+    contact_at,
     next_tuesday_after,
     running_worker,
     sleep_until,
@@ -196,6 +197,7 @@ async def test_a_kept_promise_ends_with_the_invoice_paid(
             "task_completed",
             "promise_made",
             "payment_received",
+            "promise_kept",
             "closed",
         ]
         assert tasks(harness) == [(task_id(number), "completed", "promise_to_pay")]
@@ -236,7 +238,13 @@ async def open_a_dispute(env: WorkflowEnvironment, harness: Harness, number: str
     status = await harness.handle(f"invoice-{number}").query(InvoiceDunningWorkflow.status)
     assert status.stage == "disputed"
     assert harness.outbox(number) == BEFORE_NEGOTIATION
-    assert since_task(harness, number) == ["task_opened", "task_completed", "dispute_opened"]
+    # The case's ten days ran out on due + 25 at 10:00: said once, for the dispute desk.
+    assert since_task(harness, number) == [
+        "task_opened",
+        "task_completed",
+        "dispute_opened",
+        "dispute_overdue",
+    ]
     return due
 
 
@@ -245,12 +253,15 @@ async def test_a_rejected_dispute_resumes_the_dunning(
 ) -> None:
     env, number = time_skipping_env, "TSK-DISPUTE-NO"
     async with running_worker(env.client, tmp_path) as harness:
-        await open_a_dispute(env, harness, number)
+        due = await open_a_dispute(env, harness, number)
         resolved_at = await env.get_current_time()
         await harness.handle(f"invoice-{number}").signal(
             InvoiceDunningWorkflow.resolve_dispute, DisputeResolution(upheld=False, note="sin daño")
         )
-        await until(env, lambda: len(harness.outbox(number)) == 5, "the final notice sent")
+        # Dunning resumes where it was: the dispute held it from due + 15 to due + 25, so the
+        # final notice (due + 18) goes on due + 28, not at once.
+        planned = contact_at(due + timedelta(days=28))
+        await sleep_until(env, planned + timedelta(hours=2))
 
         assert harness.outbox(number) == [
             *BEFORE_NEGOTIATION,
@@ -262,7 +273,8 @@ async def test_a_rejected_dispute_resumes_the_dunning(
             ("dispute_resolved", None),
             ("message_sent", "final_notice"),
         ]
-        assert on_time(resumed[1].at, resolved_at)
+        assert resumed[0].detail["paused_days"] == "10"
+        assert timedelta(0) <= resumed[1].at - planned < timedelta(seconds=5)
 
 
 async def test_a_rejected_dispute_still_leads_somewhere(
@@ -275,7 +287,9 @@ async def test_a_rejected_dispute_still_leads_somewhere(
         await open_a_dispute(env, harness, number)
         handle = harness.handle(f"invoice-{number}")
         await handle.signal(InvoiceDunningWorkflow.resolve_dispute, DisputeResolution(upheld=False))
-        await until(env, lambda: len(harness.outbox(number)) == 5, "the final notice sent")
+        due = (await today_in_santiago(env)) - timedelta(days=25)
+        await sleep_until(env, contact_at(due + timedelta(days=28)) + timedelta(hours=2))
+        assert len(harness.outbox(number)) == 5, "the final notice sent"
 
         status = await handle.query(InvoiceDunningWorkflow.status)
         assert status.amount_due == Decimal(1_250_000)
@@ -284,7 +298,7 @@ async def test_a_rejected_dispute_still_leads_somewhere(
         )
 
 
-async def test_an_upheld_dispute_cancels_the_invoice(
+async def test_an_upheld_dispute_credits_the_invoice(
     time_skipping_env: WorkflowEnvironment, tmp_path
 ) -> None:
     env, number = time_skipping_env, "TSK-DISPUTE-YES"
@@ -294,6 +308,11 @@ async def test_an_upheld_dispute_cancels_the_invoice(
         await handle.signal(InvoiceDunningWorkflow.resolve_dispute, DisputeResolution(upheld=True))
         outcome = await handle.result()
 
-        assert (outcome.stage, outcome.amount_due) == ("cancelled", Decimal(1_250_000))
+        assert (outcome.stage, outcome.amount_due) == ("credited", Decimal(0))
         assert harness.outbox(number) == BEFORE_NEGOTIATION
-        assert since_task(harness, number)[-3:] == ["dispute_opened", "dispute_resolved", "closed"]
+        assert since_task(harness, number)[-4:] == [
+            "dispute_overdue",
+            "dispute_resolved",
+            "credit_note_applied",
+            "closed",
+        ]
