@@ -58,7 +58,7 @@ async def test_a_worker_killed_mid_send_is_replaced_and_the_message_goes_out_onc
                 "--invoice",
                 number,
                 "--customer",
-                "C-9",
+                f"C-9-{uuid.uuid4().hex[:6]}",
                 "--amount",
                 "1250000",
                 "--currency",

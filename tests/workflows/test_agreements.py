@@ -148,10 +148,15 @@ async def test_a_payment_plan_paid_on_time_completes_and_closes(
             await sleep_until(env, paid_at)
             await pay(harness, number, str(instalment.amount), paid_at)
             await until(env, lambda n=instalment.number: _instalments_paid(harness, number) == n)
-        outcome = await harness.handle(f"invoice-{number}").result()
+        handle = harness.handle(f"invoice-{number}")
+        outcome = await handle.result()
         lines = harness.bitacora(number)
+        last_run = await handle.fetch_history()
 
     assert (outcome.stage, outcome.amount_due) == ("paid", Decimal(0))
+    # A new run after each instalment keeps a long plan's histories small.
+    started = last_run.events[0].workflow_execution_started_event_attributes
+    assert started.continued_execution_run_id
     per_instalment = [
         [
             ("message_sent", f"plan1-{k}-reminder"),

@@ -24,6 +24,7 @@ from tests.workflows.harness import (
     Harness,
     RecordingSender,
     at_local,
+    contact_at,
     next_tuesday_after,
     running_worker,
     sleep_until,
@@ -112,7 +113,7 @@ async def test_a_partial_payment_carries_on_with_the_new_balance(
         due = await issue(env, harness, number)
         paid_at = await sleep_until(env, at_local(due + timedelta(days=1), 12))
         await harness.pay(number, "250000", paid_at, reference="TRX-1")
-        await sleep_until(env, at_local(due + timedelta(days=3), 12))
+        await sleep_until(env, contact_at(due + timedelta(days=3)) + timedelta(hours=2))
 
         emails = cast(RecordingSender, harness.senders[Channel.EMAIL]).sent
         whatsapps = cast(RecordingSender, harness.senders[Channel.WHATSAPP]).sent
@@ -142,7 +143,7 @@ async def test_an_overpayment_is_kept_as_customer_credit(
     env, number = time_skipping_env, "PAY-OVER"
     async with running_worker(env.client, tmp_path) as harness:
         due = await issue(env, harness, number)
-        paid_at = await sleep_until(env, at_local(due + timedelta(days=3), 12))
+        paid_at = await sleep_until(env, contact_at(due + timedelta(days=3)) + timedelta(hours=2))
         await harness.pay(number, "1300000", paid_at, reference="TRX-1")
 
         # The ledger follows the workflow's close: the 50.000 excess is the customer's credit.

@@ -34,6 +34,7 @@ from tests.fakes.provider_server import (
 from tests.workflows.harness import (
     Harness,
     at_local,
+    contact_at,
     next_tuesday_after,
     running_worker,
     sleep_until,
@@ -129,7 +130,7 @@ async def test_an_invalid_number_is_not_retried_and_the_step_falls_back_to_email
     )  # fmt: skip
     async with running_worker(env.client, tmp_path, real_senders(fake)) as harness:
         due = await issue(env, harness, number, customer)
-        await sleep_until(env, at_local(due + timedelta(days=10), 12))
+        await sleep_until(env, contact_at(due + timedelta(days=10)) + timedelta(hours=2))
 
         [sms] = requests_to(fake, TWILIO_MESSAGES_PATH)  # once: never retried, never again
         assert (sms.body["To"], sms.body["From"]) == (PHONE, SMS_FROM)
@@ -158,3 +159,57 @@ async def test_an_invalid_number_is_not_retried_and_the_step_falls_back_to_email
         assert timedelta(0) <= late_by(fallback.at, planned) < timedelta(seconds=5)
         planned = at_local(due + timedelta(days=10))
         assert timedelta(0) <= late_by(lines[5].at, planned) < timedelta(seconds=5)
+
+
+OVERDUE_CONTENT_SID = "HX" + "0123456789abcdef" * 2
+
+
+def whatsapp_senders(
+    fake: FakeProviderServer, content_sids: dict[str, str]
+) -> dict[Channel, ChannelSender]:
+    email = SendGridEmailSender("SG.test-key", "cobranza@example.com", host=fake.url, timeout=5)
+    twilio = TwilioSender(
+        SID,
+        "token",
+        SMS_FROM,
+        "+14155238886",
+        api_base_url=fake.url,
+        timeout=5,
+        whatsapp_content_sids=content_sids,
+    )
+    return {Channel.EMAIL: email, Channel.SMS: twilio, Channel.WHATSAPP: twilio}
+
+
+async def test_a_business_initiated_whatsapp_uses_the_approved_template(
+    time_skipping_env: WorkflowEnvironment, tmp_path, fake: FakeProviderServer
+) -> None:
+    """No message from the customer in 24 hours: overdue_3 goes as the approved template."""
+    env, number = time_skipping_env, "PRV-WA-TEMPLATE"
+    senders = whatsapp_senders(fake, {"overdue.es": OVERDUE_CONTENT_SID})
+    async with running_worker(env.client, tmp_path, senders) as harness:
+        due = await issue(env, harness, number)
+        await sleep_until(env, contact_at(due + timedelta(days=3)) + timedelta(hours=2))
+        rows = outbox_rows(harness, number)
+
+    assert rows[-1][:3] == ("overdue_3", "whatsapp", "sent")
+    whatsapp = [r.body for r in requests_to(fake, TWILIO_MESSAGES_PATH)
+                if str(r.body.get("To", "")).startswith("whatsapp:")]  # fmt: skip
+    assert len(whatsapp) == 1
+    assert whatsapp[0]["ContentSid"] == OVERDUE_CONTENT_SID
+    assert "Body" not in whatsapp[0]
+    assert number in whatsapp[0]["ContentVariables"]
+
+
+async def test_without_an_approved_template_the_step_falls_back_to_sms(
+    time_skipping_env: WorkflowEnvironment, tmp_path, fake: FakeProviderServer
+) -> None:
+    env, number = time_skipping_env, "PRV-WA-NO-TEMPLATE"
+    async with running_worker(env.client, tmp_path, whatsapp_senders(fake, {})) as harness:
+        due = await issue(env, harness, number)
+        await sleep_until(env, contact_at(due + timedelta(days=3)) + timedelta(hours=2))
+        rows = outbox_rows(harness, number)
+
+    assert rows[-2:] == [
+        ("overdue_3", "whatsapp", "failed", 1, "no_approved_template"),
+        ("overdue_3", "sms", "sent", 1, None),
+    ]
