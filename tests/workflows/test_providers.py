@@ -155,9 +155,9 @@ async def test_an_invalid_number_is_not_retried_and_the_step_falls_back_to_email
         assert failed.detail["code"] == "twilio_21211"
         assert PHONE in str(failed.detail["reason"])
         # The fallback went out at once, in the same step's moment.
-        planned = at_local(due + timedelta(days=3))
+        planned = contact_at(due + timedelta(days=3))
         assert timedelta(0) <= late_by(fallback.at, planned) < timedelta(seconds=5)
-        planned = at_local(due + timedelta(days=10))
+        planned = contact_at(due + timedelta(days=10))
         assert timedelta(0) <= late_by(lines[5].at, planned) < timedelta(seconds=5)
 
 
