@@ -6,10 +6,11 @@ Two instruments, both only active inside ``Profiler``:
   (``pthread_getcpuclockid``); the process's CPU minus the Python threads' is the SDK core's
   native (Rust) threads. One Python process runs the whole worker, so its threads share one
   GIL: the sum of the Python threads is capped near one core.
-- **Timed calls.** The product's activities, the customer upsert of ``issue_invoice`` and the
-  DB-API calls SQLAlchemy makes (``BEGIN IMMEDIATE``, statements, ``COMMIT``) are wrapped to
-  add up their thread CPU and their wall time. Wall far above CPU means waiting: for the
-  SQLite write lock inside ``BEGIN IMMEDIATE``, or for the GIL.
+- **Timed calls.** The product's activities (``request_contact`` too, also in the engine
+  batch), the customer upsert of ``issue_invoice`` and the DB-API calls SQLAlchemy makes
+  (``BEGIN IMMEDIATE``, statements, ``COMMIT``) are wrapped to add up their thread CPU and
+  their wall time. Wall far above CPU means waiting: for the SQLite write lock inside
+  ``BEGIN IMMEDIATE``, or for the GIL.
 
 The wrappers patch classes of the product and of SQLAlchemy for the duration of the block
 and restore them after; nothing is patched without ``--profile``.
@@ -70,6 +71,7 @@ class Profiler:
     def __enter__(self) -> Profiler:
         self._patch(DunningActivityImpl, "send_message", "activity send_message")
         self._patch(DunningActivityImpl, "record_progress", "activity record_progress")
+        self._patch(DunningActivityImpl, "request_contact", "activity request_contact")
         self._patch(CustomerRepository, "upsert", "issue_invoice: CustomerRepository.upsert")
         self._patch(default.DefaultDialect, "do_commit", "sqlite COMMIT")
         self._patch(default.DefaultDialect, "do_execute", "sqlite ", statement_kind=True)
