@@ -5,7 +5,9 @@ Run from the repository root::
     .venv/bin/python -m bench.activity_profile [--invoices N] [--cprofile [--top K]]
 
 1. capture: one real unpaid lifecycle of the standard policy on the time-skipping server
-   (as ``bench.lifecycle`` calibrates), recording every activity input in order;
+   (as ``bench.lifecycle`` calibrates: the invoice's workflow and its customer's contact
+   workflow, which sends), recording every ``send_message`` and ``record_progress`` input in
+   order (``request_contact``, a Temporal call, runs but is not replayed);
 2. replay: N invoices issued on a fresh SQLite ledger (untimed), then that same sequence of
    inputs, the invoice's ids substituted, called directly on ``DunningActivityImpl`` step by
    step across the batch (step 1 of every invoice, then step 2 …), ``--concurrency`` calls
@@ -29,7 +31,7 @@ import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -46,13 +48,16 @@ from activities.contracts import ProgressReport, SendRequest, SendResult
 from activities.dunning import DunningActivityImpl
 from api.invoicing import NewInvoice, issue_invoice
 from bench.lifecycle import (
+    CALIBRATION_LIMIT,
+    HORIZON_DAYS,
     Knobs,
     activity_pool,
-    advance_clock,
+    advance_or_strand,
     customer,
     due_date_for,
     fresh_ledger,
     handoff_count,
+    horizon_at,
     ours_settings,
     prepare_ours,
     quiet_logging,
@@ -63,6 +68,7 @@ from bench.lifecycle import (
 from config.settings import Settings
 from ledger.group_commit import GroupCommit
 from tests.temporal_support import binary, register_search_attributes
+from workflows.customer_contact import CustomerContactWorkflow
 from workflows.invoice import InvoiceDunningWorkflow
 
 CAPTURE_NUMBER = "CAL-0"
@@ -142,12 +148,16 @@ async def capture(directory: Path) -> tuple[Identity, list[Captured], date, date
             async with Worker(
                 env.client,
                 task_queue=settings.task_queue,
-                workflows=[InvoiceDunningWorkflow],
-                activities=[recording.send_message, recording.record_progress],
+                workflows=[InvoiceDunningWorkflow, CustomerContactWorkflow],
+                activities=[
+                    recording.send_message,
+                    recording.record_progress,
+                    recording.request_contact,
+                ],
             ):
                 with env.auto_time_skipping_disabled():
                     workflow_id = await issue()
-                    await advance_clock(env, timedelta(days=(due - today).days + 25))
+                    await advance_or_strand(env, horizon_at(due, HORIZON_DAYS), CALIBRATION_LIMIT)
                     await wait_until(lambda: handoff_count(ledger) == 1, 60, "capture")
         sessions.kw["bind"].dispose()
     finally:
