@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench clean
+.PHONY: install demo test lint typecheck bench screenshots browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,16 @@ test: lint typecheck
 bench: install
 	$(BIN)/python -m bench.lifecycle
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.inbox --postgres
+
+# The browser tests' needs: Debian's Chromium and axe-core from npm (never `playwright install`).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	test -d tests/browser/node_modules/axe-core || npm ci --prefix tests/browser --no-audit --no-fund
+
+# Every page, photographed by the browser tests into docs/screenshots/.
+screenshots: install browser
+	DUNNING_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/browser
 
 clean:
 	rm -rf $(VENV) .dunning .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -22,6 +22,7 @@ from ledger.repositories.promises import PromiseRepository
 
 AGREEMENT_EVENTS = frozenset(
     {
+        "payment_claimed",
         "promise_made",
         "promise_kept",
         "promise_broken",
@@ -41,7 +42,7 @@ DISPUTE_CREDIT_SUFFIX = "-credit"
 
 
 def apply_agreement_event(session: Session, report: ProgressReport, event: TimelineEvent) -> None:
-    if event.kind.startswith(("promise_", "plan_", "instalment_", "closed")):
+    if event.kind.startswith(("promise_", "plan_", "instalment_", "closed", "payment_claimed")):
         _promise_or_plan(session, report, event)
     else:
         _dispute(session, report, event)
@@ -51,6 +52,10 @@ def _promise_or_plan(session: Session, report: ProgressReport, event: TimelineEv
     detail, number, at = event.detail, report.invoice_number, event.at
     promises, plans = PromiseRepository.from_session(session), PlanRepository.from_session(session)
     match event.kind:
+        case "payment_claimed":
+            # "Already paid" replaces a promise still running, neither kept nor broken; the
+            # claim's own row follows with its promise_made.
+            promises.supersede_open(number, at=at, plans=False)
         case "promise_made":
             promises.record_if_absent(
                 id=f"{report.workflow_id}#{event.seq}",

@@ -1,6 +1,7 @@
 """What a timeline event means for the ledger beyond its bitácora row: a task appears in the
-collectors' inbox, a handoff record is made, a customer credit is booked, the invoice's policy
-version moves; promises, payment plans and disputes in ``agreement_projection``."""
+collectors' inbox (or hides there until a snooze ends), a handoff record is made, a customer
+credit is booked, the invoice's policy version moves; promises, payment plans and disputes in
+``agreement_projection``."""
 
 from __future__ import annotations
 
@@ -48,6 +49,10 @@ def apply_event_side_effects(
                 outcome=event.status or "closed",
                 completed_at=event.at,
                 detail=detail,
+            )
+        case "task_snoozed":
+            TaskRepository.from_session(session).snooze(
+                detail["task_id"], until=datetime.fromisoformat(detail["until"])
             )
         case "task_expired":
             TaskRepository.from_session(session).expire(detail["task_id"], at=event.at)

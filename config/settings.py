@@ -82,6 +82,37 @@ class Settings(BaseSettings):
         "rotating).",
     )
 
+    web_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="Signs sign-in sessions, CSRF tokens and debtors' portal links. Several, "
+        "comma-separated, while rotating: the first signs, all verify. Empty: one is made "
+        "once into <data_dir>/web-secret (a single machine only; set it in production).",
+    )
+    session_hours: float = Field(default=10.0, description="A sign-in lasts this long.")
+    portal_link_days: int = Field(
+        default=30, description="A portal link in a message opens the portal for this long."
+    )
+    login_failures_before_lockout: int = 5
+    lockout_minutes: int = 15
+    login_attempts_per_minute: int = Field(
+        default=10, description="Sign-in attempts one address may make in a minute."
+    )
+    payment_link_provider: Literal["bank_transfer", "mercadopago"] = Field(
+        default="bank_transfer",
+        description="What the portal's pay button does: show the company's bank-transfer "
+        "instructions, or open a Mercado Pago Checkout Pro link.",
+    )
+    bank_name: str = "Banco de Chile"
+    bank_account_holder: str = "Comercial Andes SpA"
+    bank_account_tax_id: str = "76.086.428-5"
+    bank_account_type: str = "Cuenta corriente"
+    bank_account_number: str = "00-123-45678-09"
+    bank_transfer_email: str = "pagos@example.com"
+    mercadopago_access_token: SecretStr = SecretStr("")
+    mercadopago_api_base_url: str = Field(
+        default="", description="Override of https://api.mercadopago.com, for a loopback fake."
+    )
+
     activity_threads: int = Field(
         default=16, description="Threads for the providers' blocking SDK calls in one worker."
     )

@@ -51,6 +51,22 @@ class TaskOutcome(StrEnum):
     PAYMENT_PLAN = "payment_plan"
 
 
+class CallResult(StrEnum):
+    """How a collector's call went (the bitácora's call line)."""
+
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+    LEFT_MESSAGE = "left_message"
+    REFUSED = "refused"
+    """The debtor answered and refused to pay: a conversation too."""
+
+
+CONVERSATION_CALLS = frozenset({CallResult.REACHED, CallResult.REFUSED})
+"""Calls in which the collector spoke with the debtor: Regulation F (12 CFR 1006.14(b)(2))
+pauses further calls about the debt for 7 days after one."""
+
+
 class DisputeCode(StrEnum):
     NOT_RECEIVED = "not_received"
     WRONG_AMOUNT = "wrong_amount"

@@ -13,9 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dunning_policies.calendar import local_date, local_moment
+from dunning_policies.calendar import local_date, local_moment, zone
 from dunning_policies.language import Channel, Handoff, Negotiate, Policy, Remind
 from dunning_policies.state import (
+    CONVERSATION_CALLS,
+    CallResult,
     ClosedReason,
     ContactInFlight,
     CreditNote,
@@ -121,10 +123,13 @@ def withdraw_contact(
 
 
 def last_conversation_at(state: InvoiceState) -> datetime | None:
-    """When a collector last talked with the debtor about this invoice (any answer but
-    "no contact"): Regulation F pauses calls about the debt after it."""
+    """When a collector last talked with the debtor about this invoice (a task answered with
+    anything but "no contact", or a call logged as a conversation): Regulation F pauses calls
+    about the debt after it."""
     for event in reversed(state.timeline):
         if event.kind == "task_completed" and event.status != TaskOutcome.NO_CONTACT.value:
+            return event.at
+        if event.kind == "call_logged" and event.status in CONVERSATION_CALLS:
             return event.at
     return None
 
@@ -302,10 +307,9 @@ def complete_task(
             )
             return _promise_made(state, promise, at)
         case TaskOutcome.PAID:
-            claim_until = local_date(at, timezone) + timedelta(days=policy.payment_claim_days)
             promise = Promise(
                 kind="payment_claim",
-                promised_date=claim_until,
+                promised_date=payment_claim_until(state, policy, at),
                 amount=state.amount_due,
                 made_at=at,
                 paid_before=state.amount_paid,
@@ -338,6 +342,11 @@ def complete_task(
                     )
                 }
             )
+
+
+def payment_claim_until(state: InvoiceState, policy: Policy, at: datetime) -> date:
+    """The last day an "I already paid" waits for the money before it counts as broken."""
+    return local_date(at, state.customer.timezone) + timedelta(days=policy.payment_claim_days)
 
 
 def _promise_made(state: InvoiceState, promise: Promise, at: datetime) -> InvoiceState:
@@ -528,7 +537,17 @@ def settle_promise(state: InvoiceState, policy: Policy, kept: bool, at: datetime
     return _retry_or_exhaust(state, policy, at, "promise broken after every attempt")
 
 
-def hand_off(state: InvoiceState, step: Handoff, at: datetime, reason: str) -> InvoiceState:
+def hand_off(
+    state: InvoiceState,
+    step: Handoff,
+    at: datetime,
+    reason: str,
+    *,
+    escalated_by: str | None = None,
+    skipped: tuple[str, ...] = (),
+) -> InvoiceState:
+    """``escalated_by``: the collector who handed it off before the policy's time, leaving
+    the ``skipped`` steps untaken."""
     state = _with_step(state, step.id, StepStatus.HANDED_OFF)
     state = state.model_copy(update={"handed_off": True})
     return _event(
@@ -537,7 +556,12 @@ def hand_off(state: InvoiceState, step: Handoff, at: datetime, reason: str) -> I
         "handed_off",
         step_id=step.id,
         status="handed_off",
-        detail={"agency": step.agency, "reason": reason},
+        detail={
+            "agency": step.agency,
+            "reason": reason,
+            "escalated_by": escalated_by,
+            "skipped_steps": ", ".join(skipped) if skipped else None,
+        },
     )
 
 
@@ -586,13 +610,14 @@ def open_dispute(
     policy: Policy,
     code: DisputeCode = DisputeCode.OTHER,
     owner: str | None = None,
+    source: str | None = None,
 ) -> InvoiceState:
     """Only this invoice pauses; a case opens with an owner and a deadline."""
     if state.dispute_reason is not None:
         return state
     if not state.dispute_cases:
         state = state.model_copy(update={"dispute_reason": reason})
-        return _event(state, at, "dispute_opened", detail={"reason": reason})
+        return _event(state, at, "dispute_opened", detail={"reason": reason, "source": source})
     number = state.disputes_opened + 1
     case = DisputeCase(
         case_id=f"D-{state.invoice_number}-{number}",
@@ -617,6 +642,7 @@ def open_dispute(
             "case_id": case.case_id,
             "owner": case.owner,
             "deadline": case.deadline.isoformat(),
+            "source": source,
         },
     )
 
@@ -845,3 +871,271 @@ def check_plan(
         raise InvalidAgreement(
             f"instalments: they add up to {total}, but {state.amount_due} {state.currency} is due"
         )
+
+
+# --- a collector's (or the debtor portal's) actions on a case, outside a task's answer ---
+
+MAX_SNOOZE = timedelta(days=14)
+"""How far ahead a collector may hide a task from the inbox."""
+
+
+class InvalidCaseAction(ValueError):
+    """An action on a case that cannot be applied; the message starts with the field at fault
+    (``invoice``, ``task_id``, ``until``, ``paid_on``, ``amount``) and says why."""
+
+
+def _refuse_closed(state: InvoiceState, action: str) -> None:
+    if state.closed_reason is not None:
+        raise InvalidCaseAction(
+            f"invoice {state.invoice_number} is {state.closed_reason}: cannot {action}"
+        )
+
+
+def check_call(state: InvoiceState) -> None:
+    _refuse_closed(state, "log a call")
+
+
+def log_call(
+    state: InvoiceState,
+    result: CallResult,
+    at: datetime,
+    *,
+    collector: str,
+    note: str | None = None,
+) -> InvoiceState:
+    """The call's line in the bitácora. A conversation (``CONVERSATION_CALLS``) reaches the
+    contact rules through ``last_conversation_at``; a wrong number makes the phone's channels
+    unusable for this invoice, as a bounced address does."""
+    state = _event(
+        state,
+        at,
+        "call_logged",
+        status=result.value,
+        detail={"outcome": result.value, "collector": collector, "note": note or None},
+    )
+    if result is not CallResult.WRONG_NUMBER:
+        return state
+    reason = f"wrong number (call by {collector})"
+    for channel in (Channel.VOICE, Channel.SMS):
+        if channel in state.customer.channels and channel not in state.unusable_channels:
+            unusable = {**state.unusable_channels, channel: reason}
+            state = state.model_copy(update={"unusable_channels": unusable})
+            state = _event(
+                state,
+                at,
+                "address_invalid",
+                channel=channel,
+                status="invalid",
+                detail={"reason": reason},
+            )
+    return state
+
+
+def _close_open_task(state: InvoiceState, at: datetime, status: str, reason: str) -> InvoiceState:
+    """The open task ends without a collector's answer: the case moved on without it."""
+    task = state.negotiation.task
+    if task is None:
+        return state
+    state = state.model_copy(
+        update={"negotiation": state.negotiation.model_copy(update={"task": None})}
+    )
+    return _event(
+        state,
+        at,
+        "task_closed",
+        step_id=task.step_id,
+        status=status,
+        detail={"task_id": task.id, "reason": reason},
+    )
+
+
+def check_escalation(policy: Policy, state: InvoiceState) -> None:
+    _refuse_closed(state, "hand it off")
+    if state.handed_off:
+        raise InvalidCaseAction(
+            f"invoice {state.invoice_number} is already with the collection agency"
+        )
+    if state.dispute_reason is not None:
+        raise InvalidCaseAction(
+            f"invoice {state.invoice_number} is disputed ({state.dispute_reason}): a disputed "
+            "invoice may not be handed off; resolve the dispute first"
+        )
+    if policy.handoff is None:
+        raise InvalidCaseAction(
+            f"invoice {state.invoice_number} follows policy {policy.name} v{policy.version}, "
+            "which has no handoff step: there is no agency to hand it to"
+        )
+    if state.plan is not None:
+        raise InvalidCaseAction(
+            f"invoice {state.invoice_number} is on payment plan {state.plan.plan_id}: it is "
+            "handed off only once the plan is broken"
+        )
+    if state.promise is not None:
+        waiting = "a payment claim" if state.promise.kind == "payment_claim" else "a promise"
+        raise InvalidCaseAction(
+            f"invoice {state.invoice_number} waits for {waiting} until "
+            f"{state.promise.promised_date}: it is handed off only if that is broken"
+        )
+
+
+def escalate(
+    state: InvoiceState, policy: Policy, reason: str, at: datetime, *, collector: str
+) -> InvoiceState:
+    """Hand off now, as the policy's handoff step would once negotiation runs out: the open
+    task closes and the steps not yet taken never run. Validated first with
+    ``check_escalation``."""
+    step = policy.handoff
+    assert step is not None, "validated by the caller"
+    state = _close_open_task(state, at, "escalated", f"escalated to {step.agency}")
+    state = state.model_copy(
+        update={
+            "negotiation": Negotiation(
+                attempts=state.negotiation.attempts, exhausted_reason=f"escalated: {reason}"
+            )
+        }
+    )
+    untaken = tuple(
+        s.id for s in policy.steps if s.id not in state.steps and not isinstance(s, Handoff)
+    )
+    return hand_off(state, step, at, reason, escalated_by=collector, skipped=untaken)
+
+
+def _as_local(state: InvoiceState, moment: datetime) -> str:
+    """A moment as the collector reads it: the customer's local time, to the minute."""
+    timezone = state.customer.timezone
+    return f"{moment.astimezone(zone(timezone)):%Y-%m-%d %H:%M} ({timezone})"
+
+
+def check_snooze(state: InvoiceState, task_id: str, until: datetime, now: datetime) -> None:
+    task = state.negotiation.task
+    if task is None or task.id != task_id:
+        open_one = f"its open task is {task.id!r}" if task else "it has no open task"
+        raise InvalidCaseAction(
+            f"task_id: {task_id!r} is not an open task of invoice {state.invoice_number}; "
+            + open_one
+        )
+    if until.tzinfo is None:
+        raise InvalidCaseAction("until: give a time with its time zone")
+    if until <= now:
+        raise InvalidCaseAction(f"until: {_as_local(state, until)} is in the past")
+    if until > now + MAX_SNOOZE:
+        raise InvalidCaseAction(
+            f"until: at most {MAX_SNOOZE.days} days ahead "
+            f"(no later than {_as_local(state, now + MAX_SNOOZE)})"
+        )
+    if until > task.sla_due_at:
+        # A task hidden past its SLA would lapse (and escalate) without anyone seeing it.
+        raise InvalidCaseAction(
+            f"until: the task's SLA ends at {_as_local(state, task.sla_due_at)}; "
+            "snooze it no later than that"
+        )
+
+
+def snooze_task(
+    state: InvoiceState,
+    task_id: str,
+    until: datetime,
+    at: datetime,
+    *,
+    collector: str,
+    note: str | None = None,
+) -> InvoiceState:
+    """The task stays open and its SLA runs; only the inbox hides it until ``until``.
+    Validated first with ``check_snooze``."""
+    task = state.negotiation.task
+    assert task is not None and task.id == task_id, "validated by the caller"
+    return _event(
+        state,
+        at,
+        "task_snoozed",
+        step_id=task.step_id,
+        status="snoozed",
+        detail={
+            "task_id": task.id,
+            "until": until.isoformat(),
+            "collector": collector,
+            "note": note,
+        },
+    )
+
+
+def check_dispute(state: InvoiceState) -> None:
+    _refuse_closed(state, "dispute it")
+    if state.dispute_reason is not None:
+        case = f" (case {state.dispute.case_id})" if state.dispute else ""
+        raise InvalidCaseAction(
+            f"invoice {state.invoice_number} is already disputed{case}: {state.dispute_reason}"
+        )
+
+
+def check_payment_claim(
+    state: InvoiceState, paid_on: date, amount: Decimal | None, now: datetime
+) -> None:
+    _refuse_closed(state, "report a payment")
+    if state.amount_due <= 0:
+        raise InvalidCaseAction(f"invoice {state.invoice_number} has nothing left to pay")
+    today = local_date(now, state.customer.timezone)
+    if paid_on > today:
+        raise InvalidCaseAction(f"paid_on: {paid_on} is in the future (today is {today})")
+    if amount is not None and not 0 < amount <= state.amount_due:
+        raise InvalidCaseAction(
+            f"amount: {amount} must be more than 0 and at most the {state.amount_due} "
+            f"{state.currency} due"
+        )
+    if state.dispute_reason is not None:
+        raise InvalidCaseAction(
+            f"invoice {state.invoice_number} is disputed; a payment already made is a dispute "
+            "of kind already_paid, or resolve the dispute first"
+        )
+    if state.plan is not None:
+        raise InvalidCaseAction(
+            f"invoice {state.invoice_number} is on payment plan {state.plan.plan_id}: its "
+            "instalments are matched to the payments as they arrive"
+        )
+    promise = state.promise
+    if promise is not None and promise.kind == "payment_claim":
+        raise InvalidCaseAction(
+            f"invoice {state.invoice_number} already waits for a payment reported on "
+            f"{local_date(promise.made_at, state.customer.timezone)}, until "
+            f"{promise.promised_date}"
+        )
+
+
+def report_payment_claim(
+    state: InvoiceState,
+    policy: Policy,
+    at: datetime,
+    *,
+    reference: str,
+    paid_on: date,
+    amount: Decimal | None,
+    source: str,
+    note: str | None = None,
+) -> InvoiceState:
+    """ "I already paid": like a task answered ``paid``, the invoice waits the policy's
+    ``payment_claim_days`` for the money, then counts the claim as broken. An open task
+    closes: what is left to do is wait for the bank. Validated first with
+    ``check_payment_claim``."""
+    state = _close_open_task(state, at, "payment_claimed", "the debtor reports having paid")
+    state = _event(
+        state,
+        at,
+        "payment_claimed",
+        status=source,
+        detail={
+            "reference": reference,
+            "paid_on": paid_on.isoformat(),
+            "amount": amount,
+            "source": source,
+            "note": note,
+        },
+    )
+    promise = Promise(
+        kind="payment_claim",
+        promised_date=payment_claim_until(state, policy, at),
+        amount=amount or state.amount_due,
+        made_at=at,
+        paid_before=state.amount_paid,
+        source=source,
+    )
+    return _promise_made(state, promise, at)

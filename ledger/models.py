@@ -181,6 +181,11 @@ class Task(Base):
     completed_at: Mapped[datetime | None]
     outcome: Mapped[str | None]
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    assignee: Mapped[str | None] = mapped_column(index=True)
+    """The user id of the collector working it; None while it waits in its queue."""
+    claimed_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    """Hidden from the inbox until then; its SLA still runs."""
 
 
 class Handoff(Base):
@@ -419,3 +424,51 @@ class PlanInstalment(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(default="due")
     paid_at: Mapped[datetime | None]
+
+
+USER_ROLES = ("collector", "ops", "admin")
+
+
+class User(Base):
+    """A person who signs in to the pages: a password (argon2) and a TOTP second factor."""
+
+    __tablename__ = "users"
+    __table_args__ = (_in_check("role", USER_ROLES),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(unique=True)
+    """Lower-cased; the sign-in name."""
+    name: Mapped[str]
+    role: Mapped[str]
+    password_hash: Mapped[str]
+    totp_secret: Mapped[str]
+    totp_confirmed_at: Mapped[datetime | None]
+    """None until the user has entered a first code from the enrolled authenticator."""
+    last_totp_step: Mapped[int | None] = mapped_column(BigInteger)
+    """The 30-second step of the last accepted code: a code is good once."""
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+    language: Mapped[str] = mapped_column(default="es", server_default="es")
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    disabled_at: Mapped[datetime | None]
+
+
+PAYMENT_LINK_STATUSES = ("open", "paid", "expired")
+
+
+class PaymentLink(Base):
+    """A pay button's target, made by a payment-link provider for one customer's invoices."""
+
+    __tablename__ = "payment_links"
+    __table_args__ = (_currency_check(), _in_check("status", PAYMENT_LINK_STATUSES))
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(index=True)
+    invoice_numbers: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    provider: Mapped[str]
+    provider_reference: Mapped[str | None]
+    url: Mapped[str | None] = mapped_column(Text)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str]
+    status: Mapped[str] = mapped_column(default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -52,22 +52,26 @@ with workflow.unsafe.imports_passed_through():
     from dunning_policies.state import CreditNote, InvoiceState, Payment
     from workflows.messages import (
         AddressInvalid,
+        CallOutcome,
         ChannelPreference,
         ContactOutcome,
         ContactWithdrawal,
         CreditNoteNotice,
         DisputeOpening,
         DisputeResolution,
+        Escalation,
         InvoiceAmendment,
         InvoiceDunningInput,
         InvoiceOutcome,
         InvoiceStatus,
         NextAction,
+        PaymentClaim,
         PaymentNotice,
         PaymentPlanRequest,
         PolicyMigration,
         PromiseRequest,
         Reason,
+        TaskSnooze,
     )
 
 from workflows.retries import LEDGER_RETRY, SEND_RETRY
@@ -564,6 +568,99 @@ class InvoiceDunningWorkflow:
     @agree_payment_plan.validator
     def _validate_plan(self, request: PaymentPlanRequest) -> None:
         t.check_plan(self._policy, self._state, request.instalments, workflow.now())
+
+    # --- case actions: each is refused by its validator before anything is written ---
+
+    def _answer(self, changed: InvoiceState, now: datetime) -> NextAction:
+        self._changed(changed)
+        return describe(next_action(self._policy, self._state, now))
+
+    @workflow.update
+    def record_call(self, call: CallOutcome) -> NextAction:
+        now = workflow.now()
+        return self._answer(
+            t.log_call(self._state, call.outcome, now, collector=call.collector, note=call.note),
+            now,
+        )
+
+    @record_call.validator
+    def _validate_call(self, call: CallOutcome) -> None:
+        t.check_call(self._state)
+
+    @workflow.update
+    def escalate_to_handoff(self, escalation: Escalation) -> NextAction:
+        now = workflow.now()
+        return self._answer(
+            t.escalate(
+                self._state, self._policy, escalation.reason, now, collector=escalation.collector
+            ),
+            now,
+        )
+
+    @escalate_to_handoff.validator
+    def _validate_escalation(self, escalation: Escalation) -> None:
+        t.check_escalation(self._policy, self._state)
+
+    @workflow.update
+    def snooze_task(self, snooze: TaskSnooze) -> NextAction:
+        now = workflow.now()
+        return self._answer(
+            t.snooze_task(
+                self._state,
+                snooze.task_id,
+                snooze.until,
+                now,
+                collector=snooze.collector,
+                note=snooze.note,
+            ),
+            now,
+        )
+
+    @snooze_task.validator
+    def _validate_snooze(self, snooze: TaskSnooze) -> None:
+        t.check_snooze(self._state, snooze.task_id, snooze.until, workflow.now())
+
+    @workflow.update
+    def open_dispute_case(self, request: DisputeOpening) -> NextAction:
+        """The ``open_dispute`` signal's twin that answers: a second dispute is refused."""
+        now = workflow.now()
+        return self._answer(
+            t.open_dispute(
+                self._state,
+                request.reason,
+                now,
+                policy=self._policy,
+                code=request.code,
+                owner=request.owner,
+                source=request.source,
+            ),
+            now,
+        )
+
+    @open_dispute_case.validator
+    def _validate_dispute(self, request: DisputeOpening) -> None:
+        t.check_dispute(self._state)
+
+    @workflow.update
+    def report_payment_claim(self, claim: PaymentClaim) -> NextAction:
+        now = workflow.now()
+        return self._answer(
+            t.report_payment_claim(
+                self._state,
+                self._policy,
+                now,
+                reference=claim.reference,
+                paid_on=claim.paid_on,
+                amount=claim.amount,
+                source=claim.source,
+                note=claim.note,
+            ),
+            now,
+        )
+
+    @report_payment_claim.validator
+    def _validate_payment_claim(self, claim: PaymentClaim) -> None:
+        t.check_payment_claim(self._state, claim.paid_on, claim.amount, workflow.now())
 
     @workflow.query
     def status(self) -> InvoiceStatus:

@@ -7,10 +7,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from dunning_policies.language import Channel, Policy
 from dunning_policies.state import (
+    CallResult,
     DisputeCase,
     DisputeCode,
     Instalment,
@@ -81,6 +82,8 @@ class DisputeOpening(_Message):
     code: DisputeCode = DisputeCode.OTHER
     owner: str | None = None
     """Who works the case; the policy's dispute desk when not given."""
+    source: str | None = None
+    """Where it came from (``portal``, ``collector``…), for the bitácora."""
 
 
 class DisputeResolution(_Message):
@@ -102,6 +105,44 @@ class PromiseRequest(_Message):
 class PaymentPlanRequest(_Message):
     instalments: tuple[Instalment, ...] = Field(min_length=1)
     source: str = "portal"
+
+
+class CallOutcome(_Message):
+    """A collector's call, for the bitácora; when it happened is the workflow's own clock."""
+
+    outcome: CallResult
+    collector: str = Field(min_length=1)
+    """The collector's user id (or name)."""
+    note: str | None = None
+
+
+class Escalation(_Message):
+    """Hand the invoice to the policy's collection agency now, skipping the steps left."""
+
+    reason: str = Field(min_length=1)
+    collector: str = Field(min_length=1)
+
+
+class TaskSnooze(_Message):
+    """Hide the open task from the inbox until ``until``; its SLA still runs."""
+
+    task_id: str
+    until: AwareDatetime
+    collector: str = Field(min_length=1)
+    note: str | None = None
+
+
+class PaymentClaim(_Message):
+    """The debtor says the invoice is paid already ("ya pagué"): the invoice waits for the
+    money the policy's ``payment_claim_days``."""
+
+    reference: str = Field(min_length=1)
+    """The bank transfer's or the receipt's number, as the debtor gives it."""
+    paid_on: date
+    amount: Decimal | None = Field(default=None, gt=0)
+    """All that is due when not given."""
+    source: str = "portal"
+    note: str | None = None
 
 
 class Reason(_Message):
