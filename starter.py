@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli import agreements, api_server, invoices, operations, policies, tasks
+from cli import agreements, api_server, invoices, operations, policies, tasks, users
 from cli.runtime import leave, runtime
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ app.command()(agreements.promise)
 app.command()(agreements.plan)
 app.command("api")(api_server.serve_api)
 app.add_typer(api_server.keys, name="keys")
+app.add_typer(users.app, name="users")
 
 
 @app.command()

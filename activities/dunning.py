@@ -45,6 +45,7 @@ from activities.contracts import (
     contact_workflow_id,
 )
 from activities.ledger_projection import apply_event_side_effects
+from api.portal.tokens import portal_url
 from config.settings import Settings
 from dunning_policies.calendar import days_past_due
 from dunning_policies.engine import instalment_of
@@ -194,7 +195,10 @@ class DunningActivityImpl:
             currency=request.currency,
             due_date=request.due_on,
             days_overdue=days_past_due(request.due_on, request.scheduled_at, customer.timezone),
-            portal_url=f"{self._settings.portal_base_url}/{request.invoice_number}",
+            # Signed for today's date: a retry today renders the same link.
+            portal_url=portal_url(
+                self._settings, request.customer_id, request.invoice_number, issued_at=_utcnow()
+            ),
             tone=request.tone.value,
             locale=customer.locale,
             invoices=tuple(

@@ -15,8 +15,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
 
 from api.context import AppContext
+from api.portal import pages as portal_pages
 from api.routes import agreements, customers, imports, invoices, payments, webhooks
 from api.temporal import connect
+from api.web import auth_pages, case_forms, customer_page, dashboard, inbox, policy_pages
+from api.web.frame import install_pages
 from config.settings import Settings
 
 
@@ -47,6 +50,17 @@ def create_app(
     app.include_router(customers.router)
     app.include_router(imports.router)
     app.include_router(webhooks.router)
+    install_pages(app)
+    for pages in (
+        auth_pages,
+        inbox,
+        customer_page,
+        case_forms,
+        dashboard,
+        policy_pages,
+        portal_pages,
+    ):
+        app.include_router(pages.router)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_problem(_: Request, error: RequestValidationError) -> JSONResponse:

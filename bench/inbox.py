@@ -154,13 +154,14 @@ def baseline_query_ms(url: str, repeats: int) -> list[float]:
 async def page_ms(url: str, data_dir: Path, repeats: int) -> tuple[list[float], int]:
     settings = Settings(data_dir=data_dir, database_url=url)
     engine = create_ledger_engine(url)
-    app = create_app(settings, make_session_factory(engine), client=None)
+    sessions = make_session_factory(engine)
+    app = create_app(settings, sessions, client=None)
     timings = []
     size = 0
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bench"
     ) as http:
-        sign_in_as(http, settings, test_user("collector"))
+        sign_in_as(http, settings, test_user("collector"), sessions)
         for _ in range(repeats):
             started = time.perf_counter()
             response = await http.get("/app/inbox")

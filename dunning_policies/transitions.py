@@ -372,9 +372,14 @@ def make_promise(
     *,
     source: str,
     note: str | None = None,
+    closes_open_task: bool = False,
 ) -> InvoiceState:
     """A promise made outside a collector's task: the debtor's reply, the portal. Validated
-    first with ``check_promise``."""
+    first with ``check_promise``. With ``closes_open_task`` (every invoice since the workspace
+    came; older histories replay without it) an open collector task ends: the debtor answered
+    it themselves, and it must not wait in the inbox."""
+    if closes_open_task:
+        state = _close_open_task(state, at, "promise_made", f"promise to pay from {source}")
     promise = Promise(
         kind="promise",
         promised_date=promised_date,

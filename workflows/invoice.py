@@ -547,6 +547,7 @@ class InvoiceDunningWorkflow:
                 now,
                 source=request.source,
                 note=request.note,
+                closes_open_task=workflow.patched("promise-closes-open-task"),
             )
         )
         return describe(next_action(self._policy, self._state, now))

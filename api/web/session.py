@@ -9,9 +9,12 @@ from typing import Any
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from api.web.secrets import signing_keys
 from config.settings import Settings
+from ledger.models import User
 
 SESSION_COOKIE = "dunning_session"
 SIGNED_IN_SALT = "dunning.session"
@@ -125,6 +128,24 @@ def password_passed(request: Request, settings: Settings) -> str | None:
     return user_id if isinstance(user_id, str) else None
 
 
+def path_of(request: Request) -> str:
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def _still_active(request: Request, user: WebUser) -> WebUser | None:
+    """The cookie's user as the users table has them now: a disabled user, or one whose
+    second factor was reset, is signed out at their next request, not at the cookie's end;
+    a changed role applies at once."""
+    sessions: sessionmaker[Session] = request.app.state.context.sessions
+    with sessions() as session:
+        row = session.get(User, user.id)
+        if row is None or row.disabled_at is not None:
+            return None
+        if row.totp_confirmed_at is None:
+            return None  # reset: enrol again first
+        return WebUser(row.id, row.email, row.name, row.role, row.language)
+
+
 def signed_in(*roles: str) -> Callable[[Request], Awaitable[WebUser]]:
     """A page dependency: the signed-in user, if their role is one of ``roles`` (admin always
     is). No roles: any signed-in user."""
@@ -134,8 +155,11 @@ def signed_in(*roles: str) -> Callable[[Request], Awaitable[WebUser]]:
         settings: Settings = request.app.state.context.settings
         user = session_user(request, settings)
         if user is None:
-            path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            raise SignInRequired(path)
+            raise SignInRequired(path_of(request))
+        current = await run_in_threadpool(_still_active, request, user)
+        if current is None:
+            raise SignInRequired(path_of(request))
+        user = current
         if allowed and user.role not in allowed:
             raise NotAllowed(user, allowed)
         request.state.user = user

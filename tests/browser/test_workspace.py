@@ -5,8 +5,9 @@
    workflow's own status — paused until that date — and Temporal agrees;
 2. the debtor opens the portal link of a message in the outbox on a phone-sized screen and
    opens a dispute; that invoice's dunning pauses and the collector sees the case;
-3. the operations dashboard shows the ledger's numbers;
-4. axe-core finds no serious or critical violation on any of these pages.
+3. the operations dashboard shows the ledger's numbers (counted here row by row);
+4. axe-core finds no serious or critical violation on any of these pages (the policy view
+   too), and each page is photographed (`make screenshots` keeps them in docs/screenshots).
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.users import create_user
+from dunning_policies.messages import format_money
+from dunning_policies.money import from_minor
+from dunning_policies.state import CLOSED_STAGES
 from ledger.db import unit_of_work
-from ledger.models import OutboxMessage
+from ledger.models import DisputeCase, Invoice, OutboxMessage, Promise, Task
 from tests.browser.support import (
     axe_violations,
     chromium,
@@ -34,8 +38,8 @@ from tests.browser.support import (
     screenshot,
     served,
 )
-from tests.workflows.harness import running_worker
-from tests.workflows.test_tasks import at_negotiation
+from tests.workflows.harness import Harness, running_worker, until
+from tests.workflows.test_case_actions import at_negotiation
 from workflows.invoice import InvoiceDunningWorkflow
 
 PASSWORD = "correcto-caballo-bateria"
@@ -64,6 +68,31 @@ async def sign_in(page: Page, base: str, email: str, secret: str, *, enrol: bool
     await expect(page).to_have_url(re.compile(r"/app/inbox"))
 
 
+def _cases(harness: Harness, number: str) -> int:
+    with unit_of_work(harness.sessions) as session:
+        return session.query(DisputeCase).filter_by(invoice_number=number).count()
+
+
+def ledger_numbers(harness: Harness) -> dict[str, str]:
+    """What the ledger says, counted here row by row (not by the dashboard's SQL), formatted
+    as the page writes it."""
+    with unit_of_work(harness.sessions) as session:
+        open_invoices = [
+            invoice
+            for invoice in session.scalars(select(Invoice).where(Invoice.currency == "CLP"))
+            if invoice.stage not in {stage.value for stage in CLOSED_STAGES}
+        ]
+        open_tasks = session.scalars(select(Task).where(Task.status == "open")).all()
+        promises = session.scalars(select(Promise)).all()
+    total = sum(invoice.amount_due_minor for invoice in open_invoices)
+    return {
+        "total_ar": format_money(from_minor(total, "CLP"), "CLP", "es_CL"),
+        "tasks_open": str(len(open_tasks)),
+        "promises_kept": str(sum(1 for p in promises if p.status == "kept")),
+        "promises_broken": str(sum(1 for p in promises if p.status == "broken")),
+    }
+
+
 async def open_dispute_in_portal(page: Page, invoice: str) -> None:
     dispute = page.locator("details.action", has=page.locator("#dispute-code"))
     await dispute.locator("summary").click()
@@ -88,6 +117,13 @@ async def test_collector_debtor_and_operations_in_a_real_browser(
             email="ana@andes.cl",
             name="Ana Rojas",
             role="collector",
+            password=PASSWORD,
+        )
+        ops = create_user(
+            harness.sessions,
+            email="olga@andes.cl",
+            name="Olga Paz",
+            role="ops",
             password=PASSWORD,
         )
         due = await at_negotiation(env, harness, "F-9001")
@@ -147,6 +183,7 @@ async def test_collector_debtor_and_operations_in_a_real_browser(
             await open_dispute_in_portal(phone, "F-9002")
             status = await harness.handle("invoice-F-9002").query(InvoiceDunningWorkflow.status)
             assert status.stage == "disputed", status.stage
+            await until(env, lambda: _cases(harness, "F-9002") == 1, "the case in the ledger")
             await desk.goto(f"{base}/app/customers/{harness.customer_id}?invoice=F-9002")
             await expect(desk.locator("#workflow-status [data-stage]")).to_have_attribute(
                 "data-stage", "disputed"
@@ -154,3 +191,18 @@ async def test_collector_debtor_and_operations_in_a_real_browser(
             await expect(desk.locator(".case").first).to_contain_text("F-9002")
 
             await screenshot(desk, "customer-dispute", tmp_path)
+
+            # 3. Operations: the dashboard's numbers are the ledger's.
+            ops_page = await (await browser.new_context(viewport=DESKTOP)).new_page()
+            await sign_in(ops_page, base, ops.email, ops.totp_secret, enrol=True)
+            await ops_page.goto(f"{base}/app/dashboard?currency=CLP")
+            ledger = ledger_numbers(harness)
+            for figure, expected in ledger.items():
+                await expect(ops_page.locator(f'[data-figure="{figure}"]').first).to_have_text(
+                    expected
+                )
+            await assert_accessible(ops_page, "dashboard")
+            await screenshot(ops_page, "dashboard", tmp_path)
+            await ops_page.goto(f"{base}/app/policies/standard")
+            await assert_accessible(ops_page, "policy view")
+            await screenshot(ops_page, "policy", tmp_path)

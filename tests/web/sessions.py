@@ -4,14 +4,18 @@ page tests that are about a page, not about signing in (tests/web/test_sign_in.p
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import httpx
 from fastapi import Response
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
 from api.web.csrf import CSRF_COOKIE
 from api.web.session import SESSION_COOKIE, WebUser, start_session
 from config.settings import Settings
+from ledger.db import unit_of_work
+from ledger.models import User
 
 
 def _request() -> Request:
@@ -39,7 +43,24 @@ def test_user(role: str, *, user_id: str | None = None, language: str = "es") ->
 test_user.__test__ = False  # type: ignore[attr-defined]  # a factory, not a test
 
 
-def sign_in_as(http: httpx.AsyncClient, settings: Settings, user: WebUser) -> None:
+def sign_in_as(
+    http: httpx.AsyncClient, settings: Settings, user: WebUser, sessions: sessionmaker[Session]
+) -> None:
+    """The user's row (a session is only good while its user is active) and its cookie."""
+    with unit_of_work(sessions) as session:
+        if session.get(User, user.id) is None:
+            session.add(
+                User(
+                    id=user.id,
+                    email=user.email,
+                    name=user.name,
+                    role=user.role,
+                    password_hash="-",
+                    totp_secret="-",
+                    totp_confirmed_at=datetime.now(UTC),
+                    language=user.language,
+                )
+            )
     http.cookies.set(SESSION_COOKIE, session_cookie(settings, user))
 
 

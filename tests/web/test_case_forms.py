@@ -12,10 +12,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from ledger.db import unit_of_work
-from ledger.models import Handoff, Interaction, Promise
+from ledger.models import DisputeCase, Handoff, Interaction, Promise
 from tests.web.sessions import csrf_for, sign_in_as, test_user
-from tests.workflows.harness import Harness, running_worker
-from tests.workflows.test_tasks import at_negotiation
+from tests.workflows.harness import Harness, running_worker, until
+from tests.workflows.test_case_actions import at_negotiation
 from workflows.invoice import InvoiceDunningWorkflow
 
 HTMX = {"HX-Request": "true"}
@@ -26,10 +26,15 @@ async def _stage(harness: Harness, number: str) -> str:
     return status.stage
 
 
+def _cases(harness: Harness, number: str) -> int:
+    with unit_of_work(harness.sessions) as session:
+        return session.query(DisputeCase).filter_by(invoice_number=number).count()
+
+
 def _client(harness: Harness, env: WorkflowEnvironment) -> httpx.AsyncClient:
     app = create_app(harness.settings, harness.sessions, env.client)
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pages")
-    sign_in_as(http, harness.settings, test_user("collector"))
+    sign_in_as(http, harness.settings, test_user("collector"), harness.sessions)
     return http
 
 
@@ -128,6 +133,8 @@ async def test_a_dispute_pauses_the_invoice_and_the_page_shows_the_case(
             )
             assert disputed.status_code == 303
             assert await _stage(harness, "F-7301") == "disputed"
+            # The case reaches the ledger by an activity, just after the Update answered.
+            await until(env, lambda: _cases(harness, "F-7301") == 1, "the case in the ledger")
             shown = await http.get(disputed.headers["location"])
             assert 'data-stage="disputed"' in shown.text
             assert "Disputa abierta: la cobranza de esta factura queda en pausa." in shown.text

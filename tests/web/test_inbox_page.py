@@ -68,7 +68,7 @@ def _order(html: str) -> list[str]:
 async def test_tasks_are_ranked_by_amount_days_and_risk(tmp_path: Path) -> None:
     async with pages_over_ledger(tmp_path) as pages:
         seed(pages.sessions, _book)
-        sign_in_as(pages.http, pages.settings, test_user("collector"))
+        sign_in_as(pages.http, pages.settings, test_user("collector"), pages.sessions)
         response = await pages.http.get("/app/inbox")
         assert response.status_code == 200, response.text
         # BIG: 900,000 × 20 × 1 = 18M; RISKY: 500,000 × 20 × (2 + 0.5 broken) = 25M;
@@ -82,7 +82,7 @@ async def test_filters_by_segment_and_owner_and_claim(tmp_path: Path) -> None:
     async with pages_over_ledger(tmp_path) as pages:
         seed(pages.sessions, _book)
         collector = test_user("collector")
-        sign_in_as(pages.http, pages.settings, collector)
+        sign_in_as(pages.http, pages.settings, collector, pages.sessions)
         risky = await pages.http.get("/app/inbox", params={"segment": "high_risk"})
         assert _order(risky.text) == ["F-RISKY"]
 
@@ -105,7 +105,7 @@ async def test_filters_by_segment_and_owner_and_claim(tmp_path: Path) -> None:
 async def test_claim_without_csrf_token_is_refused(tmp_path: Path) -> None:
     async with pages_over_ledger(tmp_path) as pages:
         seed(pages.sessions, _book)
-        sign_in_as(pages.http, pages.settings, test_user("collector"))
+        sign_in_as(pages.http, pages.settings, test_user("collector"), pages.sessions)
         await pages.http.get("/app/inbox")
         refused = await pages.http.post("/app/tasks/T-F-BIG-collector_call-1/claim", data={})
         assert refused.status_code == 403
@@ -117,7 +117,7 @@ async def test_claim_without_csrf_token_is_refused(tmp_path: Path) -> None:
 async def test_top_task_opens_the_customer_page_on_that_task(tmp_path: Path) -> None:
     async with pages_over_ledger(tmp_path) as pages:
         seed(pages.sessions, _book)
-        sign_in_as(pages.http, pages.settings, test_user("collector"))
+        sign_in_as(pages.http, pages.settings, test_user("collector"), pages.sessions)
         top = await pages.http.get("/app/inbox/top")
         assert top.headers["location"] == "/app/tasks/T-F-RISKY-collector_call-1"
         task = await pages.http.get(top.headers["location"])
@@ -136,7 +136,7 @@ async def test_signed_out_goes_to_sign_in_and_english_on_request(tmp_path: Path)
         away = await pages.http.get("/app/inbox")
         assert away.status_code == 303
         assert away.headers["location"] == "/app/sign-in?next=/app/inbox"
-        sign_in_as(pages.http, pages.settings, test_user("collector"))
+        sign_in_as(pages.http, pages.settings, test_user("collector"), pages.sessions)
         pages.http.cookies.set("dunning_lang", "en")
         english = await pages.http.get("/app/inbox")
         assert "Task inbox" in english.text and 'lang="en"' in english.text

@@ -28,7 +28,7 @@ def test_marks_follow_the_offsets_and_the_handoff_comes_last() -> None:
 
 async def test_policy_page_previews_the_engine_plan(tmp_path: Path) -> None:
     async with pages_over_ledger(tmp_path) as pages:
-        sign_in_as(pages.http, pages.settings, test_user("collector"))
+        sign_in_as(pages.http, pages.settings, test_user("collector"), pages.sessions)
         listing = await pages.http.get("/app/policies")
         assert listing.status_code == 200
         assert 'href="/app/policies/standard"' in listing.text

@@ -529,3 +529,27 @@ async def test_a_payment_claim_supersedes_a_running_promise_in_the_ledger(
         rows = promises()
 
     assert rows == [("promise", "superseded"), ("payment_claim", "open")]
+
+
+async def test_a_promise_from_the_portal_closes_the_open_task(
+    time_skipping_env: WorkflowEnvironment, tmp_path
+) -> None:
+    """The debtor answered the collector's task themselves: it leaves the inbox."""
+    env = time_skipping_env
+    async with running_worker(env.client, tmp_path) as harness:
+        due = await at_negotiation(env, harness, "F-8801")
+        await case_actions.promise_to_pay(
+            harness.client,
+            harness.sessions,
+            "F-8801",
+            promised_date=due + timedelta(days=20),
+            amount=None,
+            source="portal",
+        )
+        await until(
+            env,
+            lambda: (task := task_of(harness, "F-8801")) is not None and task.status != "open",
+            "the task closed in the ledger",
+        )
+        assert stage(harness, "F-8801") == "promise"
+        assert "task_closed" in kinds(harness, "F-8801")

@@ -1,0 +1,1 @@
+"""Reports: read-only SQL aggregates over the ledger, for the operations dashboard."""
