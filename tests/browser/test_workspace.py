@@ -52,15 +52,22 @@ async def assert_accessible(page: Page, where: str) -> None:
     assert not violations, f"{where}: {describe(violations)}"
 
 
-async def sign_in(page: Page, base: str, email: str, secret: str, *, enrol: bool) -> None:
+async def sign_in(
+    page: Page, base: str, email: str, secret: str, *, enrol: bool, shots: Path | None = None
+) -> None:
     await page.goto(f"{base}/app/inbox")
     await expect(page).to_have_url(re.compile(r"/app/sign-in"))
+    if shots is not None:
+        await assert_accessible(page, "sign-in")
+        await screenshot(page, "sign-in", shots)
     await page.fill("#email", email)
     await page.fill("#password", PASSWORD)
     await page.click("button[type=submit]")
     if enrol:
         await expect(page).to_have_url(re.compile(r"/app/sign-in/enrol"))
         await expect(page.locator("img[alt]").first).to_be_visible()  # the QR code
+        if shots is not None:
+            await screenshot(page, "enrol", shots)
     else:
         await expect(page).to_have_url(re.compile(r"/app/sign-in/code"))
     await page.fill("#code", pyotp.TOTP(secret).now())
@@ -134,7 +141,9 @@ async def test_collector_debtor_and_operations_in_a_real_browser(
             desk = await browser.new_page(viewport=DESKTOP)
 
             # 1. The collector: password + TOTP, the top task, a promise.
-            await sign_in(desk, base, collector.email, collector.totp_secret, enrol=True)
+            await sign_in(
+                desk, base, collector.email, collector.totp_secret, enrol=True, shots=tmp_path
+            )
             await expect(desk.locator("tr[data-task]")).to_have_count(2)
             await assert_accessible(desk, "inbox")
             await screenshot(desk, "inbox", tmp_path)
@@ -195,7 +204,9 @@ async def test_collector_debtor_and_operations_in_a_real_browser(
             # 3. Operations: the dashboard's numbers are the ledger's.
             ops_page = await (await browser.new_context(viewport=DESKTOP)).new_page()
             await sign_in(ops_page, base, ops.email, ops.totp_secret, enrol=True)
-            await ops_page.goto(f"{base}/app/dashboard?currency=CLP")
+            # As of the test server's day: its clock has run ahead of the wall clock's.
+            as_of = (await env.get_current_time()).date()
+            await ops_page.goto(f"{base}/app/dashboard?currency=CLP&as_of={as_of}")
             ledger = ledger_numbers(harness)
             for figure, expected in ledger.items():
                 await expect(ops_page.locator(f'[data-figure="{figure}"]').first).to_have_text(

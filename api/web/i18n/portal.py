@@ -212,4 +212,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Esa factura no está en tu estado de cuenta.",
         "en": "That invoice is not on your statement.",
     },
+    # What the debtor reads of an invoice's stage: their situation, not our process.
+    "portal.stage.overdue": {"es": "Vencida", "en": "Overdue"},
+    "portal.stage.negotiation": {"es": "Vencida", "en": "Overdue"},
+    "portal.stage.handoff": {
+        "es": "Vencida, en cobranza externa",
+        "en": "Overdue, with our agency",
+    },
+    "portal.stage.payment_plan": {"es": "En convenio de pago", "en": "On a payment plan"},
+    "portal.stage.disputed": {
+        "es": "En revisión por tu reclamo",
+        "en": "Under review (your claim)",
+    },
 }
