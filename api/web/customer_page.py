@@ -59,6 +59,7 @@ NEXT_ACTIONS = (
     ("withdraw", "customer.next.withdraw"),
     ("record instalments", "customer.next.instalments"),
     ("check instalment", "customer.next.check_instalment"),
+    ("dispute deadline", "customer.next.dispute_deadline"),
 )
 
 

@@ -45,6 +45,7 @@ from workflows.invoice import InvoiceDunningWorkflow
 PASSWORD = "correcto-caballo-bateria"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
+LOCALE = "es-CL"  # the browser of a collector (and a debtor) in Chile
 
 
 async def assert_accessible(page: Page, where: str) -> None:
@@ -138,7 +139,7 @@ async def test_collector_debtor_and_operations_in_a_real_browser(
         await harness.issue("F-9002", due, issued_on=due - timedelta(days=30), amount="300000")
         app = create_app(harness.settings, harness.sessions, env.client)
         async with served(app, port) as base, chromium() as browser:
-            desk = await browser.new_page(viewport=DESKTOP)
+            desk = await browser.new_page(viewport=DESKTOP, locale=LOCALE)
 
             # 1. The collector: password + TOTP, the top task, a promise.
             await sign_in(
@@ -184,7 +185,7 @@ async def test_collector_debtor_and_operations_in_a_real_browser(
                 if found
             ]
             assert links, bodies
-            phone = await browser.new_page(viewport=PHONE)
+            phone = await browser.new_page(viewport=PHONE, locale=LOCALE, is_mobile=True)
             await phone.goto(links[0].rstrip(".,)"))
             await expect(phone.locator("body")).to_contain_text("F-9002")
             await assert_accessible(phone, "portal")
@@ -202,7 +203,7 @@ async def test_collector_debtor_and_operations_in_a_real_browser(
             await screenshot(desk, "customer-dispute", tmp_path)
 
             # 3. Operations: the dashboard's numbers are the ledger's.
-            ops_page = await (await browser.new_context(viewport=DESKTOP)).new_page()
+            ops_page = await (await browser.new_context(viewport=DESKTOP, locale=LOCALE)).new_page()
             await sign_in(ops_page, base, ops.email, ops.totp_secret, enrol=True)
             # As of the test server's day: its clock has run ahead of the wall clock's.
             as_of = (await env.get_current_time()).date()

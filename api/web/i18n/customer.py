@@ -66,6 +66,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Record paid instalments",
     },
     "customer.next.check_instalment": {"es": "Revisar la cuota", "en": "Check the instalment"},
+    "customer.next.dispute_deadline": {
+        "es": "Vence el plazo de la disputa",
+        "en": "The dispute's deadline",
+    },
     "customer.invoices": {"es": "Facturas", "en": "Invoices"},
     "customer.invoice": {"es": "Factura", "en": "Invoice"},
     "customer.days_past_due": {"es": "Días de mora", "en": "Days past due"},
