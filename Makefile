@@ -32,6 +32,8 @@ bench: install
 	$(BIN)/python -m bench.lifecycle
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.inbox --postgres
+	$(BIN)/python -m bench.reports
+	$(BIN)/python -m bench.simulate
 
 # The browser tests' needs: Debian's Chromium and axe-core from npm (never `playwright install`).
 browser:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli import agreements, api_server, invoices, operations, policies, tasks, users
+from cli import agreements, api_server, invoices, operations, policies, reports, tasks, users
 from cli.runtime import leave, runtime
 
 app = typer.Typer(
@@ -31,9 +31,19 @@ for command in (
 app.command("write-off")(operations.write_off)
 app.command()(agreements.promise)
 app.command()(agreements.plan)
+app.command("report")(reports.report)
 app.command("api")(api_server.serve_api)
 app.add_typer(api_server.keys, name="keys")
 app.add_typer(users.app, name="users")
+from cli import simulate as simulate_cli  # noqa: E402
+
+app.command()(simulate_cli.simulate)
+from cli import forecast as forecast_cli  # noqa: E402
+
+app.command()(forecast_cli.forecast)
+from cli import risk as risk_cli  # noqa: E402
+
+app.add_typer(risk_cli.app, name="risk")
 
 
 @app.command()

@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 from activities.channels.base import ChannelSender
 from activities.channels.registry import build_senders
 from activities.dunning import DunningActivityImpl
+from activities.risk import RiskActivities
 from api.temporal import connect
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
@@ -29,6 +30,7 @@ from ledger.db import create_ledger_engine, make_session_factory, upgrade_to_hea
 from ledger.group_commit import GroupCommit
 from workflows.customer_contact import CustomerContactWorkflow
 from workflows.invoice import InvoiceDunningWorkflow
+from workflows.risk_review import RiskReviewWorkflow
 
 log = structlog.get_logger()
 
@@ -49,14 +51,17 @@ def build_worker(
         settings,
         executor or ThreadPoolExecutor(settings.activity_threads, thread_name_prefix="provider"),
     )
+    risk = RiskActivities(sessions, client)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[InvoiceDunningWorkflow, CustomerContactWorkflow],
+        workflows=[InvoiceDunningWorkflow, CustomerContactWorkflow, RiskReviewWorkflow],
         activities=[
             activities.send_message,
             activities.record_progress,
             activities.request_contact,
+            risk.score_customers,
+            risk.signal_segment_change,
         ],
         max_concurrent_activities=settings.activity_concurrency,
         graceful_shutdown_timeout=timedelta(seconds=20),

@@ -74,6 +74,13 @@ def apply_event_side_effects(
                 policy_name=detail["policy"],
                 version=int(detail["to_version"]),
             )
+        case "segment_changed":
+            InvoiceRepository.from_session(session).record_segment_change(
+                report.invoice_number,
+                segment=detail["to_segment"],
+                policy_name=detail["to_policy"],
+                version=int(detail["to_version"]),
+            )
         case "credit_recorded":
             CreditRepository.from_session(session).add_if_absent(
                 id=f"CR-{report.invoice_number}",

@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import uvicorn
@@ -17,9 +17,13 @@ from rich.panel import Panel
 from api.app import create_app
 from api.imports import import_invoice_file
 from cli.embedded_temporal import EmbeddedTemporal
+from cli.risk import ensure_schedule
 from cli.runtime import Runtime, console
 from cli.sample_book import sample_book
 from worker import build_worker
+
+
+RISK_REVIEW_EVERY = timedelta(days=1)
 
 
 class QuietSignalsServer(uvicorn.Server):
@@ -49,6 +53,8 @@ async def serve(rt: Runtime, demo: bool) -> None:
             )
         )
         async with build_worker(client, settings, rt.sessions):
+            # Customers' risk is reviewed daily by a Temporal Schedule, not cron.
+            await ensure_schedule(client, RISK_REVIEW_EVERY, settings.task_queue)
             api_task = asyncio.create_task(api.serve())
             if demo:
                 today = datetime.now(ZoneInfo("America/Santiago")).date()

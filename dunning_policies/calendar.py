@@ -4,6 +4,7 @@ contact window judged in the debtor's own time zone (stored and compared in UTC)
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,10 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+@lru_cache(maxsize=8192)
 def local_moment(day: date, at: time, timezone: str) -> datetime:
-    """The UTC instant of ``at`` o'clock on ``day`` in ``timezone``."""
+    """The UTC instant of ``at`` o'clock on ``day`` in ``timezone`` (remembered: every step of
+    every invoice asks it again, and the simulator asks it millions of times)."""
     return datetime.combine(day, at, tzinfo=zone(timezone)).astimezone(UTC)
 
 

@@ -3,12 +3,13 @@
 The same steps the workflows take, with no Temporal: each invoice's engine decides, a message
 goes to the customer's contact queue, the contact engine sends (alone or consolidated) when the
 rules allow, and each invoice records what became of its message. The preview and the property
-tests use it; it assumes every send succeeds and nobody pays or answers.
+tests use it; it assumes every send succeeds and nobody pays or answers, unless the caller's
+``events`` hook brings such news in (the policy simulator's payers do).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -50,6 +51,13 @@ class CustomerRun:
     sent: list[SentContact] = field(default_factory=list)
 
 
+EventHook = Callable[[CustomerRun, datetime], datetime | None]
+"""Called at every turn of the clock, before the invoices act: it may change ``run.invoices``
+(apply a payment through the transitions, add an invoice issued at that moment, with its policy
+in the caller's ``policies`` mapping) and returns the next moment it wants to be called, if any
+(only a moment after ``now`` counts)."""
+
+
 def contact_state_for(policy: Policy, state: InvoiceState) -> CustomerContactState:
     rules = state.contact_rules
     return CustomerContactState(
@@ -88,6 +96,7 @@ def simulate_customer(
     until: datetime,
     *,
     max_rounds: int = 10_000,
+    events: EventHook | None = None,
 ) -> CustomerRun:
     """Run every invoice (keyed by number, each with its policy) from ``start`` to ``until``."""
     first = next(iter(invoices.values()))
@@ -98,6 +107,10 @@ def simulate_customer(
     now = start
     for _ in range(max_rounds):
         upcoming: list[datetime] = []
+        if events is not None:
+            wake = events(run, now)
+            if wake is not None and wake > now:
+                upcoming.append(wake)
         progressed = False
         for number, state in list(run.invoices.items()):
             policy = policies[number]

@@ -241,8 +241,28 @@ def _intersect(law: ContactWindow, policy: ContactWindow) -> ContactWindow:
     )
 
 
+_COMBINED: dict[tuple[int, int], tuple[ContactRules, Policy, ContactRules]] = {}
+_COMBINED_KEPT = 256
+
+
 def effective_rules(law: ContactRules, policy: Policy) -> ContactRules:
-    """The law's rules and the policy's own, the stricter of each: a policy only narrows."""
+    """The law's rules and the policy's own, the stricter of each: a policy only narrows.
+
+    Remembered for the same two objects (an invoice's rules and policy are asked about at every
+    step; the simulator asks hundreds of thousands of times). The entry keeps both objects, so
+    an id is never reused while its entry lives; the answer depends on nothing else."""
+    key = (id(law), id(policy))
+    kept = _COMBINED.get(key)
+    if kept is not None and kept[0] is law and kept[1] is policy:
+        return kept[2]
+    combined = _combine(law, policy)
+    if len(_COMBINED) >= _COMBINED_KEPT:
+        _COMBINED.clear()
+    _COMBINED[key] = (law, policy, combined)
+    return combined
+
+
+def _combine(law: ContactRules, policy: Policy) -> ContactRules:
     window = _intersect(law.window, policy.window)
     window_source = law.window_source
     if window.start >= window.end or not window.weekdays:

@@ -1144,3 +1144,64 @@ def report_payment_claim(
         source=source,
     )
     return _promise_made(state, promise, at)
+
+
+class SegmentChangeRefused(ValueError):
+    """A segment change that must not be applied; the message says why."""
+
+
+def check_segment_change(state: InvoiceState) -> None:
+    if state.closed_reason is not None:
+        raise SegmentChangeRefused(f"invoice {state.invoice_number} is {state.closed_reason}")
+
+
+def change_segment(
+    state: InvoiceState,
+    current: Policy,
+    new: Policy,
+    at: datetime,
+    *,
+    from_segment: str,
+    to_segment: str,
+    reason: str,
+) -> InvoiceState:
+    """Record the move to ``to_segment`` and its policy ``new`` (the caller swaps the policy).
+
+    Steps already taken keep their status by step id and are never repeated. The new policy's
+    reminders whose moment has already passed are skipped: they belong to a cadence the invoice
+    did not follow, and sending one the moment a review runs would be a message out of the
+    blue. A collector's task already due is not skipped (the engine opens it at once, as for
+    an invoice that enters late); every other step follows on its own day."""
+    check_segment_change(state)
+    state = _event(
+        state,
+        at,
+        "segment_changed",
+        detail={
+            "from_segment": from_segment,
+            "to_segment": to_segment,
+            "from_policy": current.name,
+            "to_policy": new.name,
+            "from_version": current.version,
+            "to_version": new.version,
+            "reason": reason,
+        },
+    )
+    return mark_skipped(state, _reminders_past(state, new, at), at)
+
+
+def _reminders_past(state: InvoiceState, policy: Policy, at: datetime) -> tuple[str, ...]:
+    # The step's moment as the engine's step_moment reckons it (the engine imports this module).
+    shift = state.schedule_shift_days
+    return tuple(
+        step.id
+        for step in policy.steps
+        if isinstance(step, Remind)
+        and step.id not in state.steps
+        and local_moment(
+            state.due_on + timedelta(days=step.offset_days + shift),
+            policy.send_at,
+            state.customer.timezone,
+        )
+        <= at
+    )

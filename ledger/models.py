@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Text,
@@ -147,6 +148,10 @@ class Interaction(Base):
     """One line of the bitácora. Append-only: database triggers reject UPDATE and DELETE."""
 
     __tablename__ = "interactions"
+    __table_args__ = (
+        # The KPIs' lookups of one kind of event per invoice: its closing, its first message.
+        Index("ix_interactions_kind_invoice_number", "kind", "invoice_number", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(SerialId, primary_key=True, autoincrement=True)
     event_key: Mapped[str] = mapped_column(unique=True)
@@ -472,3 +477,23 @@ class PaymentLink(Base):
     currency: Mapped[str]
     status: Mapped[str] = mapped_column(default="open")
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+RISK_SEGMENTS = ("preferred", "standard", "high_risk")
+
+
+class CustomerRisk(Base):
+    """The customer's latest behaviour-based risk score and the segment it put them in
+    (``analytics.risk``); ``reasons`` names what weighed, for the collector to read."""
+
+    __tablename__ = "customer_risk"
+    __table_args__ = (
+        CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
+        _in_check("segment", RISK_SEGMENTS),
+    )
+
+    customer_id: Mapped[str] = mapped_column(primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+    segment: Mapped[str]
+    scored_at: Mapped[datetime]
+    reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -71,6 +71,7 @@ with workflow.unsafe.imports_passed_through():
         PolicyMigration,
         PromiseRequest,
         Reason,
+        SegmentChange,
         TaskSnooze,
     )
 
@@ -138,6 +139,7 @@ class InvoiceDunningWorkflow:
         )
         self._projection: tuple[object, ...] = ()
         self._migration: PolicyMigration | None = None
+        self._segment_change: SegmentChange | None = None
         # A payment plan may run for years: a new run after each instalment keeps every
         # history small.
         self._instalment_settled = False
@@ -149,6 +151,10 @@ class InvoiceDunningWorkflow:
         while True:
             if self._migration is not None:
                 self._apply_migration(self._migration)
+            # Not while a message of the old policy waits in the customer's queue: its result
+            # names a step the new policy may not have. The result wakes the loop again.
+            if self._segment_change is not None and self._state.contact_in_flight is None:
+                self._apply_segment_change(self._segment_change)
             now = workflow.now()
             decision = next_action(self._policy, self._state, now)
             if isinstance(decision.action, Finished):
@@ -491,6 +497,38 @@ class InvoiceDunningWorkflow:
             return
         self._policy = migration.policy
         self._changed(migrated)
+
+    @workflow.signal
+    def change_segment(self, change: SegmentChange) -> None:
+        """The customer's risk segment moved: kept until the loop's next step boundary, like a
+        migration. A later change before that boundary replaces an earlier one."""
+        try:
+            t.check_segment_change(self._state)
+        except t.SegmentChangeRefused as error:
+            workflow.logger.warning("segment change refused", extra={"reason": str(error)})
+            return
+        if change.segment == self._segment and change.policy == self._policy:
+            return  # told again: already there
+        self._segment_change = change
+        self._revision += 1  # wakes the loop from its wait
+
+    def _apply_segment_change(self, change: SegmentChange) -> None:
+        self._segment_change = None
+        try:
+            changed = t.change_segment(
+                self._state,
+                self._policy,
+                change.policy,
+                workflow.now(),
+                from_segment=self._segment,
+                to_segment=change.segment,
+                reason=change.reason,
+            )
+        except t.SegmentChangeRefused as error:  # closed since the signal came
+            workflow.logger.warning("segment change refused", extra={"reason": str(error)})
+            return
+        self._policy, self._segment = change.policy, change.segment
+        self._changed(changed)
 
     @workflow.signal
     def contact_result(self, outcome: ContactOutcome) -> None:

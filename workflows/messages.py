@@ -156,6 +156,15 @@ class PolicyMigration(_Message):
     requested_by: str
 
 
+class SegmentChange(_Message):
+    """The customer's risk segment moved (``RiskReviewWorkflow``): follow the segment's policy
+    from the next step. The policy is resolved by the sender, as for ``PolicyMigration``."""
+
+    segment: str
+    policy: Policy
+    reason: str
+
+
 class NextAction(_Message):
     action: str
     at: datetime | None

@@ -210,25 +210,12 @@ def collected(currency: str, first_day: date, last_day: date) -> Contribution:
 def attributed_payments(window: ReportWindow) -> Subquery:
     """The period's applied payments, each with the last message sent about its invoice in
     the ``contact_days`` before it (channel, step and the invoice's policy), or ``none``."""
-    last_message = (
-        select(Interaction.id)
-        .where(
-            Interaction.invoice_number == Payment.invoice_number,
-            Interaction.kind == "message_sent",
-            Interaction.occurred_at <= Payment.paid_at,
-            Interaction.occurred_at >= days_before(Payment.paid_at, window.contact_days),
-        )
-        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
-        .limit(1)
-        .correlate(Payment)
-        .scalar_subquery()
-    )
     payments = (
         select(
             Payment.id.label("payment_id"),
             Payment.invoice_number.label("invoice_number"),
             Payment.amount_minor.label("amount_minor"),
-            last_message.label("message_id"),
+            Payment.paid_at.label("paid_at"),
         )
         .where(
             Payment.status == "applied",
@@ -238,18 +225,50 @@ def attributed_payments(window: ReportWindow) -> Subquery:
         )
         .subquery()
     )
-    credited_to_message = payments.c.message_id.is_not(None)
-    return (
+    # Every message in each payment's window, the latest ranked first: a join and a window
+    # function, so each payment's messages are read once (a correlated "latest message"
+    # subquery ran once per use, and twice per row where it was both joined and tested).
+    candidates = (
         select(
             payments.c.invoice_number,
             payments.c.amount_minor,
-            func.coalesce(Interaction.channel, NO_CONTACT).label("channel"),
-            case((credited_to_message, Invoice.policy_name), else_=NO_CONTACT).label("policy"),
-            func.coalesce(Interaction.step_id, NO_CONTACT).label("step"),
+            Interaction.id.label("message_id"),
+            Interaction.channel,
+            Interaction.step_id,
+            func.row_number()
+            .over(
+                partition_by=payments.c.payment_id,
+                order_by=(Interaction.occurred_at.desc(), Interaction.id.desc()),
+            )
+            .label("latest"),
         )
         .select_from(payments)
-        .outerjoin(Interaction, Interaction.id == payments.c.message_id)
-        .outerjoin(Invoice, Invoice.number == payments.c.invoice_number)
+        .outerjoin(
+            Interaction,
+            and_(
+                Interaction.invoice_number == payments.c.invoice_number,
+                Interaction.kind == "message_sent",
+                Interaction.occurred_at <= payments.c.paid_at,
+                Interaction.occurred_at >= days_before(payments.c.paid_at, window.contact_days),
+                # Implied by the two above; stated so the database reads only the period's.
+                Interaction.occurred_at >= window.start_at - timedelta(days=window.contact_days),
+                Interaction.occurred_at < window.end_at,
+            ),
+        )
+        .subquery()
+    )
+    credited_to_message = candidates.c.message_id.is_not(None)
+    return (
+        select(
+            candidates.c.invoice_number,
+            candidates.c.amount_minor,
+            func.coalesce(candidates.c.channel, NO_CONTACT).label("channel"),
+            case((credited_to_message, Invoice.policy_name), else_=NO_CONTACT).label("policy"),
+            func.coalesce(candidates.c.step_id, NO_CONTACT).label("step"),
+        )
+        .select_from(candidates)
+        .outerjoin(Invoice, Invoice.number == candidates.c.invoice_number)
+        .where(candidates.c.latest == 1)
         .subquery()
     )
 

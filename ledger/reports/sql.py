@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, SQLColumnExpression, literal_column
+from sqlalchemy import Date, DateTime, Integer, SQLColumnExpression, String, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -62,3 +62,43 @@ def _days_before_postgresql(element: days_before, compiler: SQLCompiler, **kw: A
     # Hours, not days: a '7 days' interval on timestamptz follows the session's DST changes.
     column = compiler.process(element.clauses.clauses[0], **kw)
     return f"(({column}) - interval '{24 * element.days} hours')"
+
+
+class year_month(FunctionElement[Any]):
+    """The ``YYYY-MM`` text of a ``Date`` column: a key to group by calendar month."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(year_month, "sqlite")
+def _year_month_sqlite(element: year_month, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(year_month, "postgresql")
+def _year_month_postgresql(element: year_month, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+
+
+class days_between(FunctionElement[Any]):
+    """Whole days from the ``earlier`` date to the ``later`` one (``Date`` expressions)."""
+
+    type = Integer()
+    inherit_cache = True
+
+    def __init__(self, later: SQLColumnExpression[Any], earlier: SQLColumnExpression[Any]) -> None:
+        super().__init__(later, earlier)
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses.clauses)
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+@compiles(days_between, "postgresql")
+def _days_between_postgresql(element: days_between, compiler: SQLCompiler, **kw: Any) -> str:
+    # date − date is an integer number of days in PostgreSQL.
+    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses.clauses)
+    return f"(({later}) - ({earlier}))"

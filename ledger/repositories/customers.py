@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import ColumnElement, bindparam, func, or_, select
 from sqlalchemy.sql.dml import ReturningInsert
 
 from ledger.models import DEBT_TYPES, Customer
@@ -94,20 +94,28 @@ _CUSTOMERS = table_of(Customer)
 _BY_ID = select(_CUSTOMERS).where(_CUSTOMERS.c.id == bindparam("id"))
 
 
+def _incoming(field: str) -> ColumnElement[object]:
+    """What an upsert writes to ``field``. An issuance that names no segment keeps the stored
+    one (the risk review's, or an earlier ERP's); one that names a segment wins."""
+    value = excluded(Customer, field)
+    if field == "segment":
+        return func.coalesce(value, _CUSTOMERS.c.segment)
+    return value
+
+
 @cache
 def _upsert_statement(dialect: str) -> ReturningInsert[Any]:
     """INSERT … ON CONFLICT (id) DO UPDATE the ERP's fields, only when one of them changed
     (then updated_at takes the incoming value, which is now). Built once per dialect; the
     values come as execution parameters."""
-    changed = or_(
-        *(_CUSTOMERS.c[field].is_distinct_from(excluded(Customer, field)) for field in _ERP_FIELDS)
-    )
+    incoming = {field: _incoming(field) for field in _ERP_FIELDS}
+    changed = or_(*(_CUSTOMERS.c[field].is_distinct_from(incoming[field]) for field in _ERP_FIELDS))
     return (
         dialect_insert(dialect, _CUSTOMERS)
         .on_conflict_do_update(
             index_elements=["id"],
             set_={
-                **{field: excluded(Customer, field) for field in _ERP_FIELDS},
+                **incoming,
                 "updated_at": excluded(Customer, "updated_at"),
             },
             where=changed,

@@ -114,6 +114,15 @@ class InvoiceRepository(Repository[Invoice]):
             {"key": number, "policy": policy_name, "new_policy_version": version},
         )
 
+    def record_segment_change(
+        self, number: str, *, segment: str, policy_name: str, version: int
+    ) -> None:
+        """The invoice's workflow now follows another segment's policy (the risk review)."""
+        self._run(
+            _CHANGE_SEGMENT,
+            {"key": number, "segment": segment, "policy": policy_name, "version": version},
+        )
+
     def on_policy_before(
         self, policy_name: str, version: int, *, exclude_stages: Sequence[str] = ()
     ) -> Sequence[Invoice]:
@@ -196,6 +205,17 @@ _MIGRATE_POLICY = (
         _INVOICES.c.policy_version < bindparam("new_policy_version"),
     )
     .values(policy_version=bindparam("new_policy_version"))
+)
+
+
+_CHANGE_SEGMENT = (
+    update(_INVOICES)
+    .where(_INVOICES.c.number == _KEY)
+    .values(
+        segment=bindparam("segment"),
+        policy_name=bindparam("policy"),
+        policy_version=bindparam("version"),
+    )
 )
 
 

@@ -30,7 +30,8 @@ def test_upsert_updates_the_fields_of_an_existing_customer(session: Session) -> 
 
     second = make_customer(session, "C-1", email="new@example.cl", segment=None)
 
-    assert second.email == "new@example.cl" and second.segment is None
+    # No segment named: the stored one stays (see the segment test below).
+    assert second.email == "new@example.cl" and second.segment == "smb"
     assert second.created_at == first.created_at
     assert session.scalar(select(func.count()).select_from(Customer)) == 1
 
@@ -94,3 +95,15 @@ def test_the_database_itself_refuses_an_unknown_debt_type(session: Session) -> N
     make_customer(session, "C-1")
     with pytest.raises(IntegrityError), session.begin_nested():
         session.execute(update(Customer).values(debt_type="household"))
+
+
+def test_an_issuance_without_a_segment_keeps_the_stored_one_and_a_named_one_wins(
+    session: Session,
+) -> None:
+    """The risk review moves a customer to high_risk; the ERP's next invoice names no segment
+    and must not undo it. An ERP that names a segment decides."""
+    make_customer(session, "C-1", segment="high_risk")
+    kept = make_customer(session, "C-1", segment=None)
+    assert kept.segment == "high_risk"
+    named = make_customer(session, "C-1", segment="preferred")
+    assert named.segment == "preferred"
