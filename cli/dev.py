@@ -22,7 +22,6 @@ from cli.runtime import Runtime, console
 from cli.sample_book import sample_book
 from worker import build_worker
 
-
 RISK_REVIEW_EVERY = timedelta(days=1)
 
 
