@@ -8,21 +8,44 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import uvicorn
 from rich.panel import Panel
+from sqlalchemy import select
 
+from analytics.ledger_loader import load_book
+from analytics.synthetic_book import synthetic_book
 from api.app import create_app
 from api.imports import import_invoice_file
 from cli.embedded_temporal import EmbeddedTemporal
 from cli.risk import ensure_schedule
 from cli.runtime import Runtime, console
 from cli.sample_book import sample_book
+from ledger.db import unit_of_work
+from ledger.models import Customer
 from worker import build_worker
 
 RISK_REVIEW_EVERY = timedelta(days=1)
+
+
+DEMO_HISTORY_INVOICES = 3_000
+
+
+def load_demo_history(rt: Runtime, today: date) -> str | None:
+    """Eighteen months of a synthetic book's history, once, so the dashboard, the reports, the
+    forecast and the risk review have something to show. Its ids (``SC-``, ``SF-``) never meet
+    the sample book's, and its invoices have no workflows (they are history)."""
+    with unit_of_work(rt.sessions) as session:
+        if session.scalar(select(Customer.id).where(Customer.id.like("SC-%")).limit(1)):
+            return None
+        book = synthetic_book(DEMO_HISTORY_INVOICES, seed=7, as_of=today - timedelta(days=1))
+        load_book(session.connection(), book)
+    return (
+        f"History: {len(book.invoices):,} invoices of {len(book.customers):,} customers over "
+        "18 months (synthetic), for the dashboard, dunning report and dunning forecast."
+    )
 
 
 class QuietSignalsServer(uvicorn.Server):
@@ -70,6 +93,9 @@ async def serve(rt: Runtime, demo: bool) -> None:
                     f"Sample book: {len(report.imported)} invoices issued, "
                     f"{len(report.unchanged)} already running, {len(report.rejected)} rejected."
                 )
+                history = load_demo_history(rt, today)
+                if history:
+                    console.print(history)
             console.print(
                 Panel.fit(
                     f"Temporal UI   {server.ui_url}\n"

@@ -36,6 +36,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/invoices/{number}/disputes/resolve"): {"ops", "admin"},
     ("GET", "/v1/disputes"): {"collector", "ops", "admin"},
     ("GET", "/v1/reports/promises"): READERS,
+    ("GET", "/v1/reports/{name}"): {"ops", "admin"},
 }
 
 
@@ -72,6 +73,7 @@ def concrete(path: str) -> str:
         path.replace("{number}", "F-404")
         .replace("{customer_id}", "C-404")
         .replace("{line_id}", "BL-404")
+        .replace("{name}", "dso")
     )
 
 
