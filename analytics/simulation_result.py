@@ -8,8 +8,8 @@ issuance, the moment it joined the simulation):
 - DSO: the amount-weighted average days an invoice stayed unpaid, an unpaid invoice counting the
   whole horizon (``days``): Σ amount × days outstanding / Σ amount, per currency;
 - contacts: messages sent, by channel (a message that spoke for several invoices counts once);
-- channel cost: each message at its channel's unit price (``ChannelPrices``, in US dollars)
-  converted into the invoice's currency at the price table's rate;
+- channel cost: each message at its channel's unit price in the invoice's currency
+  (``ChannelPrices``: the settings' ``channel_prices``, shared with the channel-cost report);
 - tasks: collector tasks opened; handoffs: invoices handed to an agency.
 """
 
@@ -21,39 +21,29 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from dunning_policies.language import Channel
+from ledger.reports.channel_costs import DEFAULT_CHANNEL_PRICES
 
 MILESTONE_DAYS = (30, 60, 90)
 SECONDS_PER_DAY = 86_400
 
-DEFAULT_UNIT_PRICES_USD: Mapping[Channel, Decimal] = {
-    Channel.EMAIL: Decimal("0.001"),
-    Channel.SMS: Decimal("0.04"),
-    Channel.WHATSAPP: Decimal("0.03"),
-    Channel.VOICE: Decimal("0.10"),
-}
-"""What one message costs by channel, in US dollars (typical Latin American list prices)."""
-DEFAULT_UNITS_PER_USD: Mapping[str, Decimal] = {
-    "USD": Decimal(1),
-    "CLP": Decimal(950),
-    "MXN": Decimal(18),
-}
-"""How many units of each currency a dollar buys, to price messages in the invoice's money."""
-
 
 @dataclass(frozen=True)
 class ChannelPrices:
-    unit_prices_usd: Mapping[Channel, Decimal] = field(
-        default_factory=lambda: dict(DEFAULT_UNIT_PRICES_USD)
-    )
-    units_per_usd: Mapping[str, Decimal] = field(
-        default_factory=lambda: dict(DEFAULT_UNITS_PER_USD)
+    """What one message costs, by the invoice's currency and the channel: the same table the
+    ``channel-cost`` report prices with (``DUNNING_CHANNEL_PRICES``, default
+    ``ledger.reports.channel_costs.DEFAULT_CHANNEL_PRICES``)."""
+
+    table: Mapping[str, Mapping[str, Decimal]] = field(
+        default_factory=lambda: {c: dict(p) for c, p in DEFAULT_CHANNEL_PRICES.items()}
     )
 
     def price(self, channel: str, currency: str) -> Decimal:
-        rate = self.units_per_usd.get(currency)
-        if rate is None:
-            raise ValueError(f"no exchange rate for {currency}: add it to the price table")
-        return self.unit_prices_usd[Channel(channel)] * rate
+        try:
+            return self.table[currency][channel]
+        except KeyError as error:
+            raise ValueError(
+                f"no unit price for {channel} in {currency}: add it to channel_prices"
+            ) from error
 
 
 @dataclass(frozen=True)

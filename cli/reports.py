@@ -113,7 +113,8 @@ def report(
         except ValueError as error:
             fail(f"--currency: {error}")
     prices = _prices(price or [])
-    with runtime().sessions() as session:
+    rt = runtime()
+    with rt.sessions() as session:
         code = currency
         if code is None:
             in_use = currencies_in_use(session)
@@ -129,7 +130,7 @@ def report(
                 currency=code,
                 by=by,
                 contact_days=contact_days,
-                channel_prices=prices,
+                channel_prices=prices or rt.settings.channel_prices.get(code),
             )
         except (UnknownReport, ValueError) as error:
             fail(str(error))

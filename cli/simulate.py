@@ -54,9 +54,10 @@ def simulate(
     day 30/60/90, DSO, contacts and their cost, tasks and handoffs. Deterministic for a seed."""
     from analytics.book_file import BookFileError, from_synthetic, read_book
     from analytics.payer_model import PayerModel, PayerModelError
-    from analytics.simulation_result import compare
+    from analytics.simulation_result import ChannelPrices, compare
     from analytics.simulator import simulate as run_simulation
     from analytics.synthetic_book import synthetic_book
+    from config.settings import get_settings
     from dunning_policies.registry import UnknownPolicy, get_policy
 
     if not 1 <= len(policy) <= 2:
@@ -91,7 +92,13 @@ def simulate(
         else:
             model = PayerModel.from_file(payer_model) if payer_model else PayerModel.default()
         results = run_simulation(
-            invoices, policy, model=model, seed=seed, days=days, workers=workers
+            invoices,
+            policy,
+            model=model,
+            seed=seed,
+            days=days,
+            workers=workers,
+            prices=ChannelPrices(get_settings().channel_prices),
         )
     except (UnknownPolicy, BookFileError, PayerModelError, OSError, ValueError) as error:
         fail(str(error))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger.reports.channel_costs import DEFAULT_CHANNEL_PRICES
 
 SEARCH_ATTRIBUTES: dict[str, str] = {
     # Ids and stages only: search attributes are never encrypted, so no personal data here.
@@ -111,6 +114,13 @@ class Settings(BaseSettings):
     mercadopago_access_token: SecretStr = SecretStr("")
     mercadopago_api_base_url: str = Field(
         default="", description="Override of https://api.mercadopago.com, for a loopback fake."
+    )
+
+    channel_prices: dict[str, dict[str, Decimal]] = Field(
+        default_factory=lambda: {c: dict(p) for c, p in DEFAULT_CHANNEL_PRICES.items()},
+        description="What one message costs, by currency and channel, as JSON: "
+        '{"CLP": {"email": "1", "sms": "75", "whatsapp": "30", "voice": "150"}, …}. The '
+        "channel-cost report and the simulator price contacts with it.",
     )
 
     activity_threads: int = Field(

@@ -82,6 +82,7 @@ def kpi_report(
                 currency=currency,
                 by=by,
                 contact_days=contact_days,
+                channel_prices=context.settings.channel_prices.get(currency),
             )
         except UnknownReport as error:
             raise problem(http.HTTP_404_NOT_FOUND, "name", str(error)) from error
