@@ -174,3 +174,36 @@ def make_invoice(
 def at(text: str) -> datetime:
     """An aware UTC instant from ``'2025-03-31 12:00'``: keeps test data short and unambiguous."""
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def make_projected_invoice(
+    session: Session,
+    number: str,
+    *,
+    issued_on: date,
+    due_on: date,
+    amount_minor: int,
+    stage: str,
+    amount_due_minor: int,
+    customer_id: str = "C-1",
+    currency: str = "CLP",
+) -> None:
+    """An invoice as the workflow's projection left it: its stage and what is still due."""
+    make_invoice(
+        session,
+        number,
+        customer_id=customer_id,
+        currency=currency,
+        amount_minor=amount_minor,
+        issued_on=issued_on,
+        due_on=due_on,
+    )
+    closed = stage if stage in ("paid", "written_off", "cancelled") else None
+    InvoiceRepository.from_session(session).record_projection(
+        number,
+        stage=stage,
+        amount_due_minor=amount_due_minor,
+        next_action=None,
+        next_action_at=None,
+        closed_reason=closed,
+    )

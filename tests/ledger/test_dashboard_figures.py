@@ -38,8 +38,8 @@ from ledger.reports.dashboard import (
     currencies_in_use,
     dashboard_figures,
 )
-from ledger.repositories import InteractionRepository, InvoiceRepository
-from tests.ledger_support import at, make_customer, make_invoice
+from ledger.repositories import InteractionRepository
+from tests.ledger_support import at, make_customer, make_projected_invoice
 
 AS_OF = date(2025, 6, 11)
 PERIOD_DAYS = 30
@@ -61,23 +61,16 @@ def _invoice(
     customer_id: str = "C-1",
     currency: str = "CLP",
 ) -> None:
-    make_invoice(
+    make_projected_invoice(
         session,
         number,
-        customer_id=customer_id,
-        currency=currency,
-        amount_minor=amount,
         issued_on=date.fromisoformat(f"2025-{issued}"),
         due_on=date.fromisoformat(f"2025-{due}"),
-    )
-    closed = stage if stage in ("paid", "written_off", "cancelled") else None
-    InvoiceRepository.from_session(session).record_projection(
-        number,
+        amount_minor=amount,
         stage=stage,
         amount_due_minor=amount_due,
-        next_action=None,
-        next_action_at=None,
-        closed_reason=closed,
+        customer_id=customer_id,
+        currency=currency,
     )
 
 

@@ -41,8 +41,8 @@ from ledger.models import CreditNote, Invoice, Payment, Promise
 from ledger.reports.dashboard import dashboard_figures
 from ledger.reports.kpis import KpiReport, UnknownReport, build_report
 from ledger.reports.receivables import countback_days
-from ledger.repositories import InteractionRepository, InvoiceRepository
-from tests.ledger_support import at, make_customer, make_invoice
+from ledger.repositories import InteractionRepository
+from tests.ledger_support import at, make_customer, make_projected_invoice
 
 START, END = date(2026, 9, 1), date(2026, 11, 30)
 D = Decimal
@@ -61,23 +61,16 @@ def _invoice(
     currency: str = "CLP",
     segment: str = "smb",
 ) -> None:
-    make_invoice(
+    make_projected_invoice(
         session,
         number,
-        customer_id=customer_id,
-        currency=currency,
-        amount_minor=amount,
         issued_on=date.fromisoformat(f"2026-{issued}"),
         due_on=date.fromisoformat(f"2026-{due}"),
-    )
-    closed = stage if stage in ("paid", "written_off", "cancelled") else None
-    InvoiceRepository.from_session(session).record_projection(
-        number,
+        amount_minor=amount,
         stage=stage,
         amount_due_minor=amount_due,
-        next_action=None,
-        next_action_at=None,
-        closed_reason=closed,
+        customer_id=customer_id,
+        currency=currency,
     )
     session.execute(update(Invoice).where(Invoice.number == number).values(segment=segment))
 
