@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench screenshots browser clean
+.PHONY: install demo test lint typecheck bench screenshots browser clean soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ typecheck: install
 
 test: lint typecheck
 	$(BIN)/pytest -q --durations=15
+
+# 2,000 invoices on the dev server and PostgreSQL through worker kills and a database restart
+# (`make test` runs the same soak with 150).
+soak: install
+	DUNNING_SOAK_INVOICES=2000 $(BIN)/pytest -q tests/soak -s
 
 bench: install
 	$(BIN)/python -m bench.lifecycle

@@ -44,6 +44,11 @@ app.command()(forecast_cli.forecast)
 from cli import risk as risk_cli  # noqa: E402
 
 app.add_typer(risk_cli.app, name="risk")
+from cli import audit as audit_cli  # noqa: E402
+
+app.add_typer(audit_cli.app, name="audit")
+app.command()(audit_cli.dossier)
+app.command("purge")(audit_cli.purge_records)
 
 
 @app.command()

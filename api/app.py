@@ -16,7 +16,16 @@ from temporalio.client import Client
 
 from api.context import AppContext
 from api.portal import pages as portal_pages
-from api.routes import agreements, customers, imports, invoices, payments, reports, webhooks
+from api.routes import (
+    agreements,
+    codec,
+    customers,
+    imports,
+    invoices,
+    payments,
+    reports,
+    webhooks,
+)
 from api.temporal import connect
 from api.web import auth_pages, case_forms, customer_page, dashboard, inbox, policy_pages
 from api.web.frame import install_pages
@@ -51,6 +60,7 @@ def create_app(
     app.include_router(imports.router)
     app.include_router(webhooks.router)
     app.include_router(reports.router)
+    app.include_router(codec.router)
     install_pages(app)
     for pages in (
         auth_pages,

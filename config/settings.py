@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "dunning"
     temporal_ui_port: int = 8233
+    payload_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description="AES-256 keys that encrypt every Temporal payload (workflow inputs, "
+        "results, signals, activity arguments): '<key id>:<base64 of 32 bytes>', comma-"
+        "separated while rotating; the first encrypts, all decrypt. Make one with `python -m "
+        "config.payload_keys <key id>`. Empty: one is made once into <data_dir>/payload-key "
+        "(a single machine only; set it in production, the same on every worker and API).",
+    )
+    codec_server_cors_origins: str = Field(
+        default="http://localhost:8233,http://127.0.0.1:8233",
+        description="Comma-separated origins of the Temporal UI allowed to call the codec "
+        "server (/codec/decode) with the user's sign-in cookie.",
+    )
 
     company_name: str = "Comercial Andes SpA"
     portal_base_url: str = "http://localhost:8000/portal"

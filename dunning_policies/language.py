@@ -54,7 +54,12 @@ class Remind(_Frozen):
 
     kind: Literal[StepKind.REMIND] = StepKind.REMIND
     id: str
-    offset_days: int = Field(description="Days from the due date; negative is before it.")
+    offset_days: float = Field(
+        description=(
+            "Days from the due date; negative is before it. Whole days land on a local calendar"
+            " day at ``send_at``; a fraction is a span of time from the due moment."
+        )
+    )
     channels: tuple[Channel, ...] = Field(min_length=1)
     template: str
     tone: Tone
@@ -65,9 +70,9 @@ class Negotiate(_Frozen):
 
     kind: Literal[StepKind.NEGOTIATE] = StepKind.NEGOTIATE
     id: str
-    offset_days: int
+    offset_days: float = Field(description="As ``Remind.offset_days``.")
     queue: str
-    sla_days: int = Field(gt=0)
+    sla_days: float = Field(gt=0, description="May be a fraction of a day (24 h each).")
     max_attempts: int = Field(default=3, gt=0, description="Tasks opened before giving up.")
 
 

@@ -166,6 +166,11 @@ class Interaction(Base):
     status: Mapped[str | None]
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     recorded_at: Mapped[datetime] = mapped_column(default=utc_now)
+    prev_hash: Mapped[str | None]
+    """The ``row_hash`` of the customer's previous line (64 zeros for the first): the chain
+    that ``dunning audit verify`` walks (``ledger.audit``)."""
+    row_hash: Mapped[str | None]
+    """SHA-256 (hex) of this line's content and ``prev_hash``."""
 
 
 class Task(Base):

@@ -31,18 +31,18 @@ class Mark:
 
     step_id: str
     kind: str
-    day: int
+    day: float
     x: float
     label: str
     tone: str | None
     row: int
 
 
-def timeline_marks(policy: Policy) -> tuple[list[Mark], int, int]:
+def timeline_marks(policy: Policy) -> tuple[list[Mark], float, float]:
     """The steps at their offsets (the handoff after the last collector attempt can lapse),
     and the axis's first and last day."""
-    placed: list[tuple[Any, int]] = []
-    last = 0
+    placed: list[tuple[Any, float]] = []
+    last: float = 0
     for step in policy.steps:
         match step:
             case Remind(offset_days=offset) | Negotiate(offset_days=offset):
@@ -56,7 +56,7 @@ def timeline_marks(policy: Policy) -> tuple[list[Mark], int, int]:
     final = max([0, *(day for _, day in placed)])
     span = max(final - first, 1)
 
-    def x(day: int) -> float:
+    def x(day: float) -> float:
         return AXIS_LEFT + (day - first) * (AXIS_RIGHT - AXIS_LEFT) / span
 
     marks = []

@@ -1,4 +1,8 @@
-"""The bitácora: every contact and event, append-only (no update or delete exists, by design)."""
+"""The bitácora: every contact and event, append-only (no update or delete exists, by design).
+
+Each line carries the hash of its customer's previous line (``ledger.audit``), so an edit or a
+deletion made behind the application's back shows up in ``dunning audit verify``.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from ledger.audit import GENESIS, content_hash
 from ledger.models import Interaction
 from ledger.repositories.base import Repository
 
@@ -33,23 +38,56 @@ class InteractionRepository(Repository[Interaction]):
         status: str | None = None,
         detail: dict[str, Any] | None = None,
     ) -> bool:
-        """Add one line; False when ``event_key`` was already recorded (an activity retry)."""
-        return self._insert_if_absent(
-            {
-                "event_key": event_key,
-                "occurred_at": occurred_at,
-                "invoice_number": invoice_number,
-                "customer_id": customer_id,
-                "workflow_id": workflow_id,
-                "kind": kind,
-                "step_id": step_id,
-                "channel": channel,
-                "template": template,
-                "status": status,
-                "detail": dict(detail or {}),
-            },
-            conflict_on="event_key",
+        """Add one line; False when ``event_key`` was already recorded (an activity retry).
+
+        The line is chained to the customer's last line. Two writers appending for the same
+        customer must not both chain to the same predecessor (the chain would fork): on
+        PostgreSQL a transaction-scoped advisory lock per customer serialises them until
+        commit; SQLite's units of work already hold the database's write lock (BEGIN IMMEDIATE).
+        """
+        self._lock_chain(customer_id)
+        if self._recorded(event_key):
+            return False
+        values: dict[str, Any] = {
+            "event_key": event_key,
+            "occurred_at": occurred_at,
+            "invoice_number": invoice_number,
+            "customer_id": customer_id,
+            "workflow_id": workflow_id,
+            "kind": kind,
+            "step_id": step_id,
+            "channel": channel,
+            "template": template,
+            "status": status,
+            "detail": dict(detail or {}),
+        }
+        prev_hash = self._last_hash(customer_id)
+        values["prev_hash"] = prev_hash
+        values["row_hash"] = content_hash(values, prev_hash)
+        return self._insert_if_absent(values, conflict_on="event_key")
+
+    def _lock_chain(self, customer_id: str) -> None:
+        if self._dialect == "postgresql":
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:customer_id))"),
+                {"customer_id": customer_id},
+            )
+
+    def _recorded(self, event_key: str) -> bool:
+        found = self.session.scalar(
+            select(Interaction.id).where(Interaction.event_key == event_key).limit(1)
         )
+        return found is not None
+
+    def _last_hash(self, customer_id: str) -> str:
+        """The hash the customer's next line links to (flushing this unit's own lines first)."""
+        last = self.session.scalar(
+            select(Interaction.row_hash)
+            .where(Interaction.customer_id == customer_id)
+            .order_by(Interaction.id.desc())
+            .limit(1)
+        )
+        return last or GENESIS
 
     def list_for_invoice(self, number: str) -> Sequence[Interaction]:
         return self._list(Interaction.invoice_number == number)

@@ -437,6 +437,8 @@ def test_k8s_has_the_objects() -> None:
         ("Secret", "dunning-secrets"),
         ("Job", "dunning-ledger-migrate"),
         ("Job", "dunning-search-attributes"),
+        ("HorizontalPodAutoscaler", "dunning-worker"),
+        ("PodDisruptionBudget", "dunning-worker"),
     }
 
 
@@ -455,7 +457,7 @@ def test_k8s_kustomization_lists_everything_but_the_secret_template() -> None:
 
 def test_k8s_worker_deployment() -> None:
     worker = k8s_object("Deployment", "dunning-worker")
-    assert worker["spec"]["replicas"] == 2
+    assert "replicas" not in worker["spec"], "the autoscaler owns the worker's replica count"
     (container,) = containers(worker)
     assert "command" not in container and "args" not in container, "runs the image's CMD"
     assert container["envFrom"] == [

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from config.payload_keys import new_key_entry
+
 REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 
@@ -21,10 +23,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# One payload key for every process a test starts: processes started from different folders
+# would otherwise each make their own (<data_dir>/payload-key) and not read each other's data.
+TEST_PAYLOAD_KEYS = new_key_entry("test")
+
+
 def environment(**settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DUNNING_")}
     env["PYTHONPATH"] = str(REPO)
     env["DUNNING_LOG_FORMAT"] = "json"
+    env["DUNNING_PAYLOAD_KEYS"] = TEST_PAYLOAD_KEYS
     env.update({f"DUNNING_{k.upper()}": v for k, v in settings.items()})
     return env
 

@@ -55,7 +55,7 @@ def test_upgrade_creates_every_table_and_a_second_upgrade_is_a_no_op(empty_url: 
 
     upgrade_to_head(empty_url)
 
-    assert first == (TABLES, "0007")
+    assert first == (TABLES, "0008")
     assert _schema(empty_url) == first
 
 
@@ -80,7 +80,7 @@ def test_downgrade_to_base_and_back_again(empty_url: str) -> None:
     assert _schema(empty_url) == ({"alembic_version"}, None)
 
     upgrade_to_head(empty_url)
-    assert _schema(empty_url) == (TABLES, "0007")
+    assert _schema(empty_url) == (TABLES, "0008")
 
 
 @pytest.mark.slow
@@ -105,4 +105,4 @@ def test_two_processes_upgrading_at_once_both_succeed(empty_url: str) -> None:
     errors = [child.communicate(timeout=60)[1] for child in children]
 
     assert [child.returncode for child in children] == [0, 0], errors
-    assert _schema(empty_url) == (TABLES, "0007")
+    assert _schema(empty_url) == (TABLES, "0008")
