@@ -28,10 +28,10 @@ typecheck: install
 test: lint typecheck
 	$(BIN)/pytest -q --durations=15
 
-# 2,000 invoices on the dev server and PostgreSQL through worker kills and a database restart
-# (`make test` runs the same soak with 150).
+# 2,000 invoices on the dev server and PostgreSQL through worker kills and a database restart.
+# Not yet in `make test`: it finds races in the contact path that come first.
 soak: install
-	DUNNING_SOAK_INVOICES=2000 $(BIN)/pytest -q tests/soak -s
+	DUNNING_SOAK_INVOICES=2000 $(BIN)/pytest -q -m soak tests/soak -s
 
 bench: install
 	$(BIN)/python -m bench.lifecycle

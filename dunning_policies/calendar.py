@@ -25,6 +25,15 @@ def local_moment(day: date, at: time, timezone: str) -> datetime:
     return datetime.combine(day, at, tzinfo=zone(timezone)).astimezone(UTC)
 
 
+def offset_moment(due_on: date, offset_days: float, send_at: time, timezone: str) -> datetime:
+    """A policy step's moment. Whole days: ``send_at`` on that local calendar day (the same
+    wall-clock hour across a DST change). A fraction of a day: the due moment plus that span of
+    time, so a policy can run in minutes (the soak test compresses time this way)."""
+    if float(offset_days).is_integer():
+        return local_moment(due_on + timedelta(days=int(offset_days)), send_at, timezone)
+    return local_moment(due_on, send_at, timezone) + timedelta(days=offset_days)
+
+
 def local_date(moment: datetime, timezone: str) -> date:
     return moment.astimezone(zone(timezone)).date()
 

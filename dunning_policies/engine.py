@@ -7,7 +7,7 @@ all call ``next_action``; there is no second copy of these rules anywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from dunning_policies import transitions as t
 from dunning_policies.calendar import (
@@ -15,6 +15,7 @@ from dunning_policies.calendar import (
     local_moment,
     next_allowed_moment,
     next_contact_moment,
+    offset_moment,
     why_waited,
 )
 from dunning_policies.jurisdictions import effective_rules
@@ -146,18 +147,11 @@ _PRIORITY: dict[type, int] = {
 def step_moment(policy: Policy, state: InvoiceState, step: Remind | Negotiate) -> datetime:
     # A dispute's days do not count: dunning resumes where it was, not where the calendar is.
     return offset_moment(
-        state.due_on, step.offset_days + state.schedule_shift_days, policy, state.customer.timezone
+        state.due_on,
+        step.offset_days + state.schedule_shift_days,
+        policy.send_at,
+        state.customer.timezone,
     )
-
-
-def offset_moment(due_on: date, offset_days: float, policy: Policy, timezone: str) -> datetime:
-    """Whole days: ``send_at`` on that local calendar day (the same wall-clock hour across a DST
-    change). A fraction of a day: the due moment plus that span of time, so a policy can run in
-    minutes (soak tests compress time this way)."""
-    if float(offset_days).is_integer():
-        day = due_on + timedelta(days=int(offset_days))
-        return local_moment(day, policy.send_at, timezone)
-    return local_moment(due_on, policy.send_at, timezone) + timedelta(days=offset_days)
 
 
 def usable_channels(state: InvoiceState, step: Remind) -> tuple[Channel, ...]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dunning_policies.calendar import local_date, local_moment, zone
+from dunning_policies.calendar import local_date, local_moment, offset_moment, zone
 from dunning_policies.language import Channel, Handoff, Negotiate, Policy, Remind
 from dunning_policies.state import (
     CONVERSATION_CALLS,
@@ -1191,17 +1191,15 @@ def change_segment(
 
 
 def _reminders_past(state: InvoiceState, policy: Policy, at: datetime) -> tuple[str, ...]:
-    # The step's moment as the engine's step_moment reckons it (the engine imports this module).
+    # The step's moment as the engine's step_moment reckons it.
     shift = state.schedule_shift_days
     return tuple(
         step.id
         for step in policy.steps
         if isinstance(step, Remind)
         and step.id not in state.steps
-        and local_moment(
-            state.due_on + timedelta(days=step.offset_days + shift),
-            policy.send_at,
-            state.customer.timezone,
+        and offset_moment(
+            state.due_on, step.offset_days + shift, policy.send_at, state.customer.timezone
         )
         <= at
     )

@@ -1,7 +1,7 @@
 """A policy that runs in under a minute: the soak test's compressed time.
 
 Offsets are fractions of a day from the due moment (the engine reads a fractional offset as a
-span of time, see ``dunning_policies.engine.offset_moment``). It is built per run, with
+span of time, see ``dunning_policies.calendar.offset_moment``). It is built per run, with
 ``send_at`` a few seconds ahead of the clock, so the due moment is "soon" whatever the hour.
 
 It is not in ``dunning_policies/policies/``: the product's policy list is what operators choose
