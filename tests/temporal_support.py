@@ -10,9 +10,11 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
+from api.codec import EncryptionCodec, encrypted_data_converter
+from config.payload_keys import new_key_entry, parse_payload_keys
 from config.settings import SEARCH_ATTRIBUTES
 
 _KEYS = {
@@ -36,12 +38,22 @@ def binary(name: str) -> str:
     return found
 
 
+# One payload key for the test process and every product process a test starts (they get it in
+# DUNNING_PAYLOAD_KEYS): all of them read each other's encrypted payloads.
+TEST_PAYLOAD_KEYS = new_key_entry("test")
+
+
+def test_data_converter() -> DataConverter:
+    """The product's converter with the tests' key: what ``api.temporal.connect`` builds."""
+    return encrypted_data_converter(EncryptionCodec(parse_payload_keys(TEST_PAYLOAD_KEYS)))
+
+
 async def start_dev_server() -> WorkflowEnvironment:
-    """A real dev server (not time-skipping) with the product's converter and search
-    attributes; the caller shuts it down."""
+    """A real dev server (not time-skipping) with the product's converter (encrypting, with the
+    tests' key) and search attributes; the caller shuts it down."""
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=binary("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=test_data_converter(),
         search_attributes=SEARCH_ATTRIBUTE_KEYS,
         dev_server_log_level="error",
     )

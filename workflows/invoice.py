@@ -49,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from dunning_policies.jurisdictions import effective_rules
     from dunning_policies.language import Policy
     from dunning_policies.money import to_minor
-    from dunning_policies.state import CreditNote, InvoiceState, Payment
+    from dunning_policies.state import CreditNote, InvoiceState, Payment, StepStatus
     from workflows.messages import (
         AddressInvalid,
         CallOutcome,
@@ -538,6 +538,15 @@ class InvoiceDunningWorkflow:
             workflow.logger.warning(
                 "contact result for an unknown step", extra={"step": outcome.step_id}
             )
+            return
+        if (
+            outcome.status == "sent"
+            and state.steps.get(step.id) is StepStatus.SENT
+            and workflow.patched("contact-result-once")
+        ):
+            # The same message told twice (a retried request met the outbox's existing row):
+            # it went out once, and the bitácora says so once.
+            workflow.logger.info("duplicate contact result ignored", extra={"step": step.id})
             return
         if outcome.status == "sent" and outcome.channel is not None:
             detail = {

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-from config.payload_keys import new_key_entry
+from tests.temporal_support import TEST_PAYLOAD_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -21,11 +21,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-# One payload key for every process a test starts: processes started from different folders
-# would otherwise each make their own (<data_dir>/payload-key) and not read each other's data.
-TEST_PAYLOAD_KEYS = new_key_entry("test")
 
 
 def environment(**settings: str) -> dict[str, str]:
