@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from analytics.synthetic_book import CONTACT_OFFSETS, Book, SyntheticInvoice
 from dunning_policies.money import to_minor
+from ledger.audit import GENESIS, content_hash
 from ledger.models import Customer, Interaction, Invoice, Payment, Promise
 
 CHUNK = 5_000
@@ -37,6 +38,16 @@ def _chunks(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]]
 
 def _at(day: date, zone: str, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def _chain(lines: list[dict[str, Any]]) -> None:
+    """Link the bitácora lines per customer, in the order they are inserted (their ids), as
+    ``InteractionRepository.append`` does: ``dunning audit verify`` holds for a loaded book."""
+    last: dict[str, str] = {}
+    for line in lines:
+        previous = last.get(line["customer_id"], GENESIS)
+        line["prev_hash"] = previous
+        line["row_hash"] = last[line["customer_id"]] = content_hash(line, previous)
 
 
 def stage_on(invoice: SyntheticInvoice, paid_on: date | None, as_of: date) -> str:
@@ -161,6 +172,7 @@ def load_book(connection: Connection, book: Book) -> None:
                     "settled_at": _at(min(promised, payment.paid_on), customer.timezone, 23),
                 }
             )
+    _chain(contacts)
     for model, rows in (
         (Customer, customers),
         (Invoice, invoices),

@@ -9,10 +9,12 @@ from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from analytics.ledger_loader import load_book, stage_on
 from analytics.synthetic_book import contacts_before, synthetic_book
 from dunning_policies.money import to_minor
+from ledger.audit import verify_chains
 from ledger.db import create_ledger_engine
 from ledger.models import Customer, Interaction, Invoice, Payment
 from tests.ledger_support import sqlite_url
@@ -90,4 +92,7 @@ def test_loaded_into_the_ledger_it_reads_as_a_book_the_product_ran(tmp_path: Pat
             .where(Interaction.occurred_at > Payment.paid_at)
         ).scalar()
         assert late_contacts == 0
+    with Session(engine) as session:
+        report = verify_chains(session)
+        assert report.intact and report.lines > 0, report.as_dict()
     engine.dispose()
