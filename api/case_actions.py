@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import agreements
 from api.agreements import (
     UPDATE_TIMEOUT,
     AgreedPlan,
@@ -44,7 +45,6 @@ from workflows.messages import (
     NextAction,
     PaymentClaim,
     PaymentPlanRequest,
-    PromiseRequest,
     TaskSnooze,
 )
 
@@ -150,22 +150,18 @@ async def promise_to_pay(
     note: str | None = None,
     timeout: timedelta = UPDATE_TIMEOUT,
 ) -> NextAction:
-    """A promise to pay ``amount`` (all that is due when None) by ``promised_date``."""
-    case = _open_case(sessions, invoice_number)
-    parsed = None if amount is None else parse_amount(amount, case.currency)
-    request = _message(
-        PromiseRequest, promised_date=promised_date, amount=parsed, source=source, note=note
-    )
-    answer = await _execute(
+    """A promise to pay ``amount`` (all that is due when None) by ``promised_date``: the
+    ERP's and the debtor's path (``api.agreements.make_promise``), shared."""
+    return await agreements.make_promise(
         client,
-        case,
-        InvoiceDunningWorkflow.make_promise,
-        request,
-        fields=frozenset({"promised_date", "amount"}),
+        sessions,
+        invoice_number,
+        promised_date=promised_date,
+        raw_amount=amount,
+        source=source,
+        note=note,
         timeout=timeout,
     )
-    log.info("promise made", invoice=case.number, source=source)
-    return answer
 
 
 async def agree_payment_plan(
