@@ -113,6 +113,7 @@ def invoice_state(invoice: BookInvoice) -> InvoiceState:
             locale=invoice.locale,
             channels=frozenset(Channel),
         ),
+        replacements_confirmed=True,
     )
 
 

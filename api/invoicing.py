@@ -223,6 +223,7 @@ def record_issuance(
         ),
         unusable_channels=_blocked_channels(session, customer.id),
         dispute_cases=True,
+        replacements_confirmed=True,
     )
     return RecordedIssuance(
         workflow_id,

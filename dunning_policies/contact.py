@@ -324,6 +324,14 @@ def request_contact(state: CustomerContactState, request: ContactRequest) -> Cus
     return state.model_copy(update={"pending": (*kept, request), "failed": failed})
 
 
+def displaced(
+    state: CustomerContactState, workflow_id: str, *, keep: str | None = None
+) -> tuple[ContactRequest, ...]:
+    """The invoice's queued requests that a new request (``keep``: its key) or a withdrawal
+    takes out of the queue."""
+    return tuple(r for r in state.pending if r.workflow_id == workflow_id and r.key != keep)
+
+
 def withdraw(state: CustomerContactState, workflow_id: str) -> CustomerContactState:
     """The invoice no longer wants its request: paid, paused, disputed, promised, closed."""
     if not any(r.workflow_id == workflow_id for r in state.pending):

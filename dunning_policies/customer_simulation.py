@@ -125,14 +125,22 @@ def simulate_customer(
                 upcoming.append(run_at)
                 continue
             action = decision.action
+            queued = state.contact_in_flight
             state = apply_action(policy, state, action, now)
+            workflow_id = f"invoice-{number}"
             if isinstance(action, SendMessage):
-                run.contact = c.request_contact(
-                    run.contact, _request(state, action, decision.at, now)
-                )
+                request = _request(state, action, decision.at, now)
+                dropped = c.displaced(run.contact, workflow_id, keep=request.key)
+                run.contact = c.request_contact(run.contact, request)
                 state = t.contact_requested(state, action.step, now)
-            elif isinstance(action, WithdrawContact):
-                run.contact = c.withdraw(run.contact, f"invoice-{number}")
+                state = _confirm_dropped(state, dropped, now)
+            elif isinstance(action, WithdrawContact) or (
+                queued is not None and state.contact_in_flight is None
+            ):
+                # Withdrawn, or taken back because a later step (a collector's task) replaced it.
+                dropped = c.displaced(run.contact, workflow_id)
+                run.contact = c.withdraw(run.contact, workflow_id)
+                state = _confirm_dropped(state, dropped, now)
             run.invoices[number] = state
             progressed = True
         if progressed:
@@ -150,6 +158,15 @@ def simulate_customer(
             return run
         now = min(upcoming)
     raise RuntimeError(f"customer simulation did not settle in {max_rounds} rounds")
+
+
+def _confirm_dropped(
+    state: InvoiceState, dropped: tuple[ContactRequest, ...], now: datetime
+) -> InvoiceState:
+    """The contact queue tells the invoice that its replaced message never left."""
+    for request in dropped:
+        state = t.confirm_replaced(state, request.step_id, now)
+    return state
 
 
 def _deliver(

@@ -10,6 +10,27 @@ _MAJOR_TO_MINOR_CACHE: dict[str, int] = {}
 _KNOWN_CURRENCIES = frozenset(list_currencies())
 # ISO 4217 codes that are not money an invoice can be in: "no currency", testing, metals.
 _NOT_MONEY = frozenset({"XXX", "XTS", "XAU", "XAG", "XPD", "XPT"})
+# Stored amounts are integer minor units, so the exponent must never move under stored rows.
+# It is ISO 4217's, not the display digits in Babel's CLDR data, which differ for these codes
+# and have changed between releases (COP went from 2 to 0 in Babel 2.19).
+_ISO_4217_MINOR_UNITS = {
+    "AFN": 2,
+    "ALL": 2,
+    "COP": 2,
+    "HUF": 2,
+    "IDR": 2,
+    "IQD": 3,
+    "IRR": 2,
+    "KPW": 2,
+    "LAK": 2,
+    "LBP": 2,
+    "MGA": 2,
+    "MMK": 2,
+    "SLL": 2,
+    "SOS": 2,
+    "SYP": 2,
+    "YER": 2,
+}
 
 
 def currency_exponent(currency: str) -> int:
@@ -19,7 +40,9 @@ def currency_exponent(currency: str) -> int:
         # Babel answers a default precision for any code, so check the code is a real one.
         if code not in _KNOWN_CURRENCIES or code in _NOT_MONEY:
             raise ValueError(f"unknown currency {currency!r}")
-        _MAJOR_TO_MINOR_CACHE[code] = get_currency_precision(code)
+        _MAJOR_TO_MINOR_CACHE[code] = _ISO_4217_MINOR_UNITS.get(code) or get_currency_precision(
+            code
+        )
     return _MAJOR_TO_MINOR_CACHE[code]
 
 

@@ -71,6 +71,7 @@ def preview_state(
         customer=Customer(
             id="PREVIEW", country=country, timezone=timezone, locale=locale, channels=channels
         ),
+        replacements_confirmed=True,
     )
 
 

@@ -127,6 +127,9 @@ class StepStatus(StrEnum):
     UNDELIVERABLE = "undeliverable"
     TASK_OPENED = "task_opened"
     HANDED_OFF = "handed_off"
+    REPLACED = "replaced"
+    """A later step replaced the step's queued message; the customer's contact workflow tells
+    whether it was dropped unsent (then ``SKIPPED``) or had already gone out (``SENT``)."""
 
 
 class Payment(_Value):
@@ -234,6 +237,10 @@ class InvoiceState(_Value):
     dispute_cases: bool = False
     """Disputes open a case (owner, deadline) and their days do not count. Set at issuance;
     a workflow started before cases existed keeps the old behaviour, so it replays as it ran."""
+    replacements_confirmed: bool = False
+    """A queued message replaced by a later step is recorded skipped only once the customer's
+    contact workflow confirms it never left (it may have been on its way out). Set at issuance;
+    a workflow started before this keeps recording it skipped at once, so it replays as it ran."""
     dispute: DisputeCase | None = None
     disputes_opened: int = 0
     schedule_shift_days: int = 0

@@ -209,20 +209,45 @@ def mark_undeliverable(
     )
 
 
+REPLACED_WHILE_QUEUED = (
+    "a later step replaced it while it waited for the customer's next allowed contact"
+)
+
+
 def mark_skipped(state: InvoiceState, step_ids: tuple[str, ...], at: datetime) -> InvoiceState:
     for step_id in step_ids:
         in_flight = state.contact_in_flight
+        replaced = in_flight is not None and in_flight.step_id == step_id
+        state = _landed(state, step_id)
+        if replaced and state.replacements_confirmed:
+            # It may be on its way out right now: the contact workflow says which
+            # (``confirm_replaced`` or ``mark_sent``).
+            state = _with_step(state, step_id, StepStatus.REPLACED)
+            continue
         reason = (
-            "a later step replaced it while it waited for the customer's next allowed contact"
-            if in_flight is not None and in_flight.step_id == step_id
+            REPLACED_WHILE_QUEUED
+            if replaced
             else "its moment passed before it could run; a later step fits now"
         )
-        state = _landed(state, step_id)
         state = _with_step(state, step_id, StepStatus.SKIPPED)
         state = _event(
             state, at, "step_skipped", step_id=step_id, status="skipped", detail={"reason": reason}
         )
     return state
+
+
+def confirm_replaced(
+    state: InvoiceState, step_id: str, at: datetime, *, last_attempt: str | None = None
+) -> InvoiceState:
+    """The customer's contact workflow dropped the replaced step's message unsent (or its last
+    attempt failed and nobody tries again): now it is skipped, on the record."""
+    if state.steps.get(step_id) is not StepStatus.REPLACED:
+        return state
+    detail = {"reason": REPLACED_WHILE_QUEUED}
+    if last_attempt is not None:
+        detail["last_attempt"] = last_attempt
+    state = _with_step(state, step_id, StepStatus.SKIPPED)
+    return _event(state, at, "step_skipped", step_id=step_id, status="skipped", detail=detail)
 
 
 def task_id_for(state: InvoiceState, step: Negotiate, attempt: int) -> str:

@@ -32,6 +32,7 @@ def make_state(
             id="C-7", country="CL", timezone=timezone, locale="es_CL", channels=channels
         ),
         dispute_cases=True,
+        replacements_confirmed=True,
     )
 
 

@@ -201,8 +201,9 @@ class ContactOutcome(_Message):
     """What the customer's contact workflow did with an invoice's request."""
 
     step_id: str
-    status: Literal["sent", "failed", "undeliverable"]
-    """``failed``: this channel was refused and another is tried; the other two are final."""
+    status: Literal["sent", "failed", "undeliverable", "replaced"]
+    """``failed``: this channel was refused and another is tried; the others are final.
+    ``replaced``: a later step of the invoice took the request's place before it went out."""
     channel: Channel | None = None
     idempotency_key: str | None = None
     provider: str | None = None
@@ -219,3 +220,5 @@ class ContactOutcome(_Message):
 class ContactWithdrawal(_Message):
     workflow_id: str
     reason: str
+    answer: bool = False
+    """The invoice waits to hear whether the withdrawn message had already gone out."""
