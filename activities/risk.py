@@ -5,6 +5,7 @@ workflows that the segment moved. Thin shells: the score is ``analytics.risk``, 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -24,6 +25,17 @@ from workflows.messages import SegmentChange
 
 log = structlog.get_logger()
 SIGNAL_CONCURRENCY = 16
+HEARTBEATS_PER_TIMEOUT = 3
+"""Heartbeat this many times per heartbeat timeout: one lost or late beat is not a timeout."""
+
+
+@dataclass
+class _Progress:
+    """How far the scoring thread got; written by that thread, read by the heartbeats."""
+
+    phase: str = "reading"
+    scored: int = 0
+    customers: int = 0
 
 
 class RiskActivities:
@@ -33,13 +45,32 @@ class RiskActivities:
 
     @activity.defn(name="score_customers")
     async def score_customers(self, request: ScoringRequest) -> ScoringOutcome:
-        """Score every customer, save the scores, move the segments; the moves are returned."""
-        return await asyncio.to_thread(self._score, request.at)
+        """Score every customer, save the scores, move the segments; the moves are returned.
 
-    def _score(self, at: datetime) -> ScoringOutcome:
+        The whole book runs on a thread while the activity heartbeats its progress, so a worker
+        that died is noticed within the heartbeat timeout, not the start-to-close one. A beat
+        proves the worker is alive, not that a query moves (one SQL statement reports nothing
+        while it runs): the start-to-close timeout bounds a hung query."""
+        progress = _Progress()
+        work = asyncio.ensure_future(asyncio.to_thread(self._score, request.at, progress))
+        timeout = activity.info().heartbeat_timeout if activity.in_activity() else None
+        if not timeout:
+            return await work
+        every = timeout.total_seconds() / HEARTBEATS_PER_TIMEOUT
+        while not (await asyncio.wait({work}, timeout=every))[0]:
+            activity.heartbeat(progress.phase, progress.scored, progress.customers)
+        return work.result()
+
+    def _score(self, at: datetime, progress: _Progress) -> ScoringOutcome:
         with unit_of_work(self._sessions) as session:
             repository = RiskRepository.from_session(session)
-            scores = [assess(b) for b in repository.behaviour(at)]
+            behaviours = repository.behaviour(at)
+            progress.phase, progress.customers = "scoring", len(behaviours)
+            scores = []
+            for behaviour in behaviours:
+                scores.append(assess(behaviour))
+                progress.scored += 1
+            progress.phase = "saving"
             repository.save(scores, at)
         moves = tuple(
             SegmentMove(

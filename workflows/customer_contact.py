@@ -35,9 +35,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.messages import ChannelPreference, ContactOutcome, ContactWithdrawal
 
-from workflows.retries import SEND_RETRY
+from workflows.retries import SEND_RETRY, SEND_START_TO_CLOSE, send_time_limit
 
 CONTACT_RESULT_SIGNAL = "contact_result"
+# An invoice whose queued message a later step (or a withdrawal) took out of the queue hears
+# that it never went out; before this patch it was not told.
+TELL_DROPPED = "tell-dropped-requests"
 
 
 class CustomerContactInput(CustomerContactStart):
@@ -56,6 +59,11 @@ class CustomerContactWorkflow:
             respect_rules=start.respect_rules,
         )
         self._revision = 0
+        self._sending: frozenset[str] = frozenset()
+        """Keys of the requests in the send under way: a replacement cannot call them back."""
+        self._dropped_while_sending: set[str] = set()
+        """Those of them taken out of the queue meanwhile: if the send fails, nobody tries
+        them again, and their invoices hear so."""
 
     @workflow.run
     async def run(self, start: CustomerContactInput) -> None:
@@ -139,11 +147,20 @@ class CustomerContactWorkflow:
             if action.consolidated
             else (),
         )
+        self._sending = frozenset(r.key for r in action.requests)
         try:
             result = await workflow.execute_activity_method(
                 DunningActivities.send_message,
                 request,
-                start_to_close_timeout=timedelta(seconds=30),
+                start_to_close_timeout=SEND_START_TO_CLOSE,
+                # A provider outage is ridden out on this channel until the limit; only then
+                # does the except below move the message to the next channel.
+                schedule_to_close_timeout=send_time_limit(
+                    workflow.now(),
+                    self._state.rules,
+                    self._state.timezone,
+                    respect_rules=self._state.respect_rules,
+                ),
                 retry_policy=SEND_RETRY,
             )
         except ActivityError as error:
@@ -153,6 +170,9 @@ class CustomerContactWorkflow:
                 code="retries_exhausted",
                 reason=str(error.cause or error),
             )
+        finally:
+            self._sending = frozenset()
+        dropped, self._dropped_while_sending = self._dropped_while_sending, set()
         now = workflow.now()
         outcome = ContactOutcome(
             step_id="",
@@ -177,7 +197,14 @@ class CustomerContactWorkflow:
                     reason=result.reason or result.code or "rejected",
                 )
             )
-        await self._tell_invoices(action.requests, outcome)
+        told = action.requests
+        if result.status != "sent" and dropped:
+            # Taken out of the queue while this send was under way: no other channel is tried
+            # for them, and their invoices hear that they never left.
+            gone = tuple(r for r in told if r.key in dropped)
+            told = tuple(r for r in told if r.key not in dropped)
+            await self._tell_invoices(gone, outcome.model_copy(update={"status": "replaced"}))
+        await self._tell_invoices(told, outcome)
 
     async def _give_up(self, action: GiveUpContact) -> None:
         self._changed(c.record_given_up(self._state, action))
@@ -221,12 +248,28 @@ class CustomerContactWorkflow:
     # --- signals ---
 
     @workflow.signal
-    def contact_requested(self, request: ContactRequest) -> None:
+    async def contact_requested(self, request: ContactRequest) -> None:
+        dropped = c.displaced(self._state, request.workflow_id, keep=request.key)
         self._changed(c.request_contact(self._state, request))
+        await self._tell_dropped(dropped)
 
     @workflow.signal
-    def contact_withdrawn(self, withdrawal: ContactWithdrawal) -> None:
+    async def contact_withdrawn(self, withdrawal: ContactWithdrawal) -> None:
+        dropped = c.displaced(self._state, withdrawal.workflow_id) if withdrawal.answer else ()
         self._changed(c.withdraw(self._state, withdrawal.workflow_id))
+        await self._tell_dropped(dropped)
+
+    async def _tell_dropped(self, dropped: tuple[ContactRequest, ...]) -> None:
+        """The invoice recorded nothing yet for a message it replaced: it may have been on its
+        way out. It hears that it never left, now, or when the send under way fails."""
+        if not dropped or not workflow.patched(TELL_DROPPED):
+            return
+        for request in dropped:
+            if request.key in self._sending:
+                self._dropped_while_sending.add(request.key)
+            else:
+                outcome = ContactOutcome(step_id=request.step_id, status="replaced")
+                await self._tell(request, outcome)
 
     @workflow.signal
     def channel_preference(self, preference: ChannelPreference) -> None:

@@ -75,7 +75,13 @@ with workflow.unsafe.imports_passed_through():
         TaskSnooze,
     )
 
-from workflows.retries import LEDGER_RETRY, SEND_RETRY
+from workflows.retries import (
+    LEDGER_RETRY,
+    LEDGER_START_TO_CLOSE,
+    SEND_RETRY,
+    SEND_START_TO_CLOSE,
+    send_time_limit,
+)
 
 STAGE = SearchAttributeKey.for_keyword("DunningStage")
 AMOUNT_DUE_MINOR = SearchAttributeKey.for_int("DunningAmountDueMinor")
@@ -86,6 +92,10 @@ WAKE_ON_CHANGE_DURING_RECORD = "wake-on-change-during-record"
 # Messages go through the customer's contact workflow (consolidation, caps across invoices);
 # before this patch each invoice sent its own.
 CONTACT_THROUGH_CUSTOMER = "contact-through-customer"
+# What a signal adds while the last record is in flight (a message's result arriving as the
+# invoice closes or continues as new) is recorded too; before this patch it stayed in the
+# history and never reached the bitácora.
+RECORD_LATE_EVENTS = "record-late-events"
 LATE_GATHER = timedelta(minutes=2)
 
 
@@ -176,7 +186,7 @@ class InvoiceDunningWorkflow:
                 seen = self._revision
                 await self._record(decision)
                 if workflow.info().is_continue_as_new_suggested() or self._instalment_settled:
-                    await workflow.wait_condition(workflow.all_handlers_finished)
+                    await self._settle_records()
                     workflow.continue_as_new(
                         InvoiceDunningInput(
                             policy=self._policy,
@@ -192,12 +202,25 @@ class InvoiceDunningWorkflow:
             await self._execute(decision.action, now, decision.at or now)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._record(next_action(self._policy, self._state, workflow.now()))
+        await self._settle_records()
         return InvoiceOutcome(
             invoice_number=self._state.invoice_number,
             stage=stage_of(self._state, workflow.now()).value,
             amount_due=max(self._state.amount_due, Decimal(0)),
             credit=max(-self._state.amount_due, Decimal(0)),
         )
+
+    async def _settle_records(self) -> None:
+        """Before the run ends: let the handlers in flight finish, then record what they
+        added, until nothing is left unrecorded."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        while self._unrecorded() and workflow.patched(RECORD_LATE_EVENTS):
+            await self._record(next_action(self._policy, self._state, workflow.now()))
+            await workflow.wait_condition(workflow.all_handlers_finished)
+
+    def _unrecorded(self) -> bool:
+        timeline = self._state.timeline
+        return bool(timeline) and timeline[-1].seq > self._recorded_seq
 
     async def _wait_for_change(self, seen: int, timeout: timedelta | None) -> None:
         with contextlib.suppress(TimeoutError):
@@ -219,7 +242,7 @@ class InvoiceDunningWorkflow:
             else:
                 await self._send(action, now)
         elif queued is not None and self._state.contact_in_flight is None:
-            await self._withdraw_contact(action)
+            await self._withdraw_contact(action, queued.step_id)
 
     async def _request_contact(self, action: SendMessage, now: datetime, due_at: datetime) -> None:
         """Hand the message to the customer's contact workflow, which sends it — alone or with
@@ -260,7 +283,7 @@ class InvoiceDunningWorkflow:
         await workflow.execute_activity_method(
             DunningActivities.request_contact,
             ContactRequestDelivery(start=start, request=request),
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=LEDGER_START_TO_CLOSE,
             retry_policy=LEDGER_RETRY,
         )
 
@@ -269,15 +292,17 @@ class InvoiceDunningWorkflow:
         the customer's other invoices imported or woken with it go in the same message."""
         return LATE_GATHER if self._state.respect_contact_window else timedelta(0)
 
-    async def _withdraw_contact(self, action: Action) -> None:
+    async def _withdraw_contact(self, action: Action, queued_step: str) -> None:
         reason = action.reason if isinstance(action, WithdrawContact) else "replaced"
         handle = workflow.get_external_workflow_handle(contact_workflow_id(self._state.customer.id))
+        withdrawal = ContactWithdrawal(
+            workflow_id=workflow.info().workflow_id,
+            reason=reason,
+            answer=self._state.steps.get(queued_step) is StepStatus.REPLACED,
+        )
         # No contact workflow running means nothing is queued there.
         with contextlib.suppress(ApplicationError):
-            await handle.signal(
-                "contact_withdrawn",
-                ContactWithdrawal(workflow_id=workflow.info().workflow_id, reason=reason),
-            )
+            await handle.signal("contact_withdrawn", withdrawal)
 
     async def _send(self, action: SendMessage, sent_at: datetime) -> None:
         info = workflow.info()
@@ -301,7 +326,13 @@ class InvoiceDunningWorkflow:
             result = await workflow.execute_activity_method(
                 DunningActivities.send_message,
                 request,
-                start_to_close_timeout=timedelta(seconds=30),
+                start_to_close_timeout=SEND_START_TO_CLOSE,
+                schedule_to_close_timeout=send_time_limit(
+                    workflow.now(),
+                    state.contact_rules,
+                    state.customer.timezone,
+                    respect_rules=state.respect_contact_window,
+                ),
                 retry_policy=SEND_RETRY,
             )
         except ActivityError as error:
@@ -367,7 +398,7 @@ class InvoiceDunningWorkflow:
                     closed_reason=state.closed_reason,
                     events=events,
                 ),
-                start_to_close_timeout=timedelta(seconds=30),
+                start_to_close_timeout=LEDGER_START_TO_CLOSE,
                 retry_policy=LEDGER_RETRY,
             )
             self._projection = projection
@@ -538,6 +569,13 @@ class InvoiceDunningWorkflow:
             workflow.logger.warning(
                 "contact result for an unknown step", extra={"step": outcome.step_id}
             )
+            return
+        if outcome.status == "replaced":
+            # Dropped from the customer's queue unsent: skipped now, on the record.
+            last_attempt = None
+            if outcome.channel is not None:
+                last_attempt = f"{outcome.channel}: {outcome.code or outcome.reason or 'failed'}"
+            self._changed(t.confirm_replaced(state, step.id, now, last_attempt=last_attempt))
             return
         if (
             outcome.status == "sent"

@@ -4,15 +4,18 @@ at once (``dunning risk review``)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.risk_contracts import RiskReviewActivities, ScoringRequest, SignalReport
 
-from workflows.retries import LEDGER_RETRY
+from workflows.retries import (
+    LEDGER_RETRY,
+    SCORING_HEARTBEAT_TIMEOUT,
+    SCORING_START_TO_CLOSE,
+    SEGMENT_SIGNAL_START_TO_CLOSE,
+)
 
 RISK_REVIEW_SCHEDULE = "risk-review"
 
@@ -38,7 +41,8 @@ class RiskReviewWorkflow:
         scoring = await workflow.execute_activity_method(
             RiskReviewActivities.score_customers,
             ScoringRequest(at=workflow.now()),
-            start_to_close_timeout=timedelta(minutes=10),
+            start_to_close_timeout=SCORING_START_TO_CLOSE,
+            heartbeat_timeout=SCORING_HEARTBEAT_TIMEOUT,
             retry_policy=LEDGER_RETRY,
         )
         reports = []
@@ -49,7 +53,7 @@ class RiskReviewWorkflow:
                 await workflow.execute_activity_method(
                     RiskReviewActivities.signal_segment_change,
                     move,
-                    start_to_close_timeout=timedelta(minutes=2),
+                    start_to_close_timeout=SEGMENT_SIGNAL_START_TO_CLOSE,
                     retry_policy=LEDGER_RETRY,
                 )
             )

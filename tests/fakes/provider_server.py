@@ -8,6 +8,9 @@ own request building and error parsing, not a mock of them.
         fake.script("POST", r"/v3/mail/send", [(500, {"errors": []}, {}), (202, None, {})])
         ...
         assert fake.requests[0].body["subject"] == "..."
+
+An outage (``fake.outage()`` … ``fake.restore()``) answers every request 503, or drops the
+connection unanswered, before any script is consulted: a provider that is down.
 """
 
 from __future__ import annotations
@@ -44,6 +47,15 @@ class RecordedRequest:
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+
+@dataclass(frozen=True)
+class _Outage:
+    status: int | None
+    pattern: re.Pattern[str] | None
+
+    def covers(self, path: str) -> bool:
+        return self.pattern is None or self.pattern.fullmatch(path) is not None
 
 
 @dataclass
@@ -151,6 +163,8 @@ class FakeProviderServer:
         self._lock = threading.Lock()
         self._routes: list[_Route] = []
         self._requests: list[RecordedRequest] = []
+        self._outage: _Outage | None = None
+        self._outage_requests: list[RecordedRequest] = []
         self._stopping = threading.Event()
         self._httpd = _Server(("127.0.0.1", 0), _Handler, self)
         self._thread: threading.Thread | None = None
@@ -186,10 +200,33 @@ class FakeProviderServer:
             ]
             self._routes.append(route)
 
+    @property
+    def outage_requests(self) -> list[RecordedRequest]:
+        """The requests an outage turned away (they are not in ``requests``)."""
+        with self._lock:
+            return list(self._outage_requests)
+
+    def outage(self, status: int | None = 503, *, path_regex: str | None = None) -> None:
+        """Be down until ``restore()``: every request (or each whose path fully matches
+        ``path_regex``) is answered ``status`` with no body, as a load balancer with no healthy
+        backend answers, or with ``status=None`` its connection is closed unanswered. Such a
+        request never reaches the provider: it is not in ``requests``, it consumes no scripted
+        response, and ``outage_requests`` keeps it."""
+        pattern = re.compile(path_regex) if path_regex is not None else None
+        with self._lock:
+            self._outage = _Outage(status, pattern)
+
+    def restore(self) -> None:
+        """End the outage; what was scripted answers again."""
+        with self._lock:
+            self._outage = None
+
     def reset(self) -> None:
         with self._lock:
             self._routes.clear()
             self._requests.clear()
+            self._outage = None
+            self._outage_requests.clear()
 
     def start(self) -> FakeProviderServer:
         # A short poll interval bounds how long stop() waits for the loop: the default 0.5 s
@@ -218,8 +255,13 @@ class FakeProviderServer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def _answer(self, request: RecordedRequest) -> tuple[ScriptedResponse, float]:
+    def _answer(self, request: RecordedRequest) -> tuple[ScriptedResponse | None, float]:
+        """The response and its delay; ``None``: close the connection unanswered."""
         with self._lock:
+            if self._outage is not None and self._outage.covers(request.path):
+                self._outage_requests.append(request)
+                status = self._outage.status
+                return (None if status is None else (status, None, {})), 0.0
             self._requests.append(request)
             for route in reversed(self._routes):
                 if route.method == request.method and route.pattern.fullmatch(request.path):
@@ -296,7 +338,11 @@ class _Handler(BaseHTTPRequestHandler):
             body=_parse_body(headers.get("Content-Type", ""), raw),
             raw=raw,
         )
-        (status, body, extra_headers), delay = fake._answer(request)
+        answer, delay = fake._answer(request)
+        if answer is None:
+            self.close_connection = True
+            return
+        status, body, extra_headers = answer
         if delay and fake._stopping.wait(delay):
             return
         payload = b"" if body is None else json.dumps(body).encode()

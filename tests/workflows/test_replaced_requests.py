@@ -1,0 +1,259 @@
+"""An invoice's later step replaces its message queued with the customer's contact workflow.
+The invoice records the replaced step only on the contact workflow's word: "replaced" when it
+was dropped unsent, "sent" when it was already on its way out. Before, the invoice recorded it
+skipped at once, and a message that was being sent at that moment went out all the same (found
+by the soak test, which kills workers mid-run).
+
+The invoice here is a stand-in that records the ``contact_result`` signals it is told."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from activities.channels.base import DeliveryRejected, OutboundMessage
+from activities.contracts import (
+    CONTACT_REQUESTED_SIGNAL,
+    CUSTOMER_CONTACT_WORKFLOW,
+    CustomerContactStart,
+    contact_workflow_id,
+)
+from dunning_policies.contact import ContactRequest
+from dunning_policies.language import Channel, Tone
+from ledger.db import unit_of_work
+from ledger.repositories.customers import CustomerRepository
+from tests.workflows.harness import Harness, RecordingSender, recording_senders, running_worker
+from workflows.customer_contact import CustomerContactWorkflow
+from workflows.messages import ContactOutcome, ContactWithdrawal
+
+
+@workflow.defn(name="ContactResultsRecorder")
+class ContactResultsRecorder:
+    """Stands in for an invoice: keeps every contact result it is told."""
+
+    def __init__(self) -> None:
+        self._results: list[ContactOutcome] = []
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.signal
+    def contact_result(self, outcome: ContactOutcome) -> None:
+        self._results.append(outcome)
+
+    @workflow.query
+    def results(self) -> list[ContactOutcome]:
+        return self._results
+
+
+@dataclass
+class HeldSender(RecordingSender):
+    """Holds the first message until the test lets it go; rejects it instead if told to."""
+
+    blocking: bool = True
+    reject_first: bool = False
+    entered: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def send(self, message: OutboundMessage) -> str:
+        if not self.entered.is_set():
+            self.entered.set()
+            assert self.release.wait(timeout=60), "the test never let the message go"
+            if self.reject_first:
+                raise DeliveryRejected("bounced", "mailbox full")
+        return super().send(message)
+
+
+async def _start_invoice_stand_in(client: Client, task_queue: str) -> str:
+    invoice_id = f"invoice-F-{uuid.uuid4().hex[:6]}"
+    await client.start_workflow(ContactResultsRecorder.run, id=invoice_id, task_queue=task_queue)
+    return invoice_id
+
+
+def _customer(harness: Harness) -> str:
+    customer_id = f"C-{uuid.uuid4().hex[:8]}"
+    with unit_of_work(harness.sessions) as session:
+        CustomerRepository.from_session(session).upsert(
+            id=customer_id,
+            name="Ferretería Los Andes SpA",
+            email="pagos@losandes.cl",
+            phone="+56912345678",
+            whatsapp=None,
+            country="CL",
+            timezone="America/Santiago",
+            locale="es_CL",
+            segment="standard",
+            debt_type="business",
+        )
+    harness.customers.add(customer_id)
+    return customer_id
+
+
+def _request(invoice_id: str, step_id: str, now: datetime, wait: timedelta) -> ContactRequest:
+    return ContactRequest(
+        workflow_id=invoice_id,
+        invoice_number=invoice_id.removeprefix("invoice-"),
+        step_id=step_id,
+        channels=(Channel.EMAIL, Channel.SMS),
+        template="overdue",
+        tone=Tone.NEUTRAL,
+        amount_due=Decimal(450_000),
+        original_amount=Decimal(450_000),
+        currency="CLP",
+        due_on=now.date(),
+        not_before=now + wait,
+    )
+
+
+async def _ask(client: Client, customer_id: str, task_queue: str, request: ContactRequest) -> None:
+    """As the invoice's ``request_contact`` activity does: signal-with-start."""
+    await client.start_workflow(
+        CUSTOMER_CONTACT_WORKFLOW,
+        CustomerContactStart(customer_id=customer_id, timezone="America/Santiago", rules=None),
+        id=contact_workflow_id(customer_id),
+        task_queue=task_queue,
+        start_signal=CONTACT_REQUESTED_SIGNAL,
+        start_signal_args=[request],
+    )
+
+
+async def _told(client: Client, invoice_id: str, count: int) -> list[tuple[str, str]]:
+    handle = client.get_workflow_handle_for(ContactResultsRecorder.run, invoice_id)
+    for _ in range(400):
+        results = await handle.query(ContactResultsRecorder.results)
+        if len(results) >= count:
+            return [(r.step_id, r.status) for r in results]
+        await asyncio.sleep(0.05)
+    results = await handle.query(ContactResultsRecorder.results)
+    raise AssertionError(f"told {[(r.step_id, r.status) for r in results]}, wanted {count}")
+
+
+async def _wait_until(check: threading.Event) -> None:
+    for _ in range(400):
+        if check.is_set():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the send never started")
+
+
+async def test_a_request_replaced_in_the_queue_is_told_replaced(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    env = time_skipping_env
+    senders = recording_senders()
+    async with (
+        running_worker(env.client, tmp_path, senders) as harness,
+        Worker(
+            env.client,
+            task_queue=harness.settings.task_queue + "-stand-in",
+            workflows=[ContactResultsRecorder],
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        ),
+    ):
+        queue = harness.settings.task_queue
+        invoice_id = await _start_invoice_stand_in(env.client, queue + "-stand-in")
+        customer_id = _customer(harness)
+        now = await env.get_current_time()
+        # Queued for tomorrow, then a later step takes its place before it went out.
+        await _ask(
+            env.client,
+            customer_id,
+            queue,
+            _request(invoice_id, "overdue_3", now, timedelta(days=1)),
+        )
+        await _ask(
+            env.client, customer_id, queue, _request(invoice_id, "overdue_10", now, timedelta(0))
+        )
+        told = await _told(env.client, invoice_id, 2)
+        assert sorted(told) == [("overdue_10", "sent"), ("overdue_3", "replaced")]
+        sent = senders[Channel.EMAIL]
+        assert isinstance(sent, RecordingSender)
+        assert len(sent.sent) == 1
+        assert harness.outbox(invoice_id.removeprefix("invoice-")) == [
+            ("overdue_10", "email", "overdue", "sent")
+        ]
+
+
+async def test_a_request_replaced_while_it_is_being_sent_is_told_sent(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    env = time_skipping_env
+    held = HeldSender()
+    senders = {**recording_senders(), Channel.EMAIL: held}
+    async with (
+        running_worker(env.client, tmp_path, senders) as harness,
+        Worker(
+            env.client,
+            task_queue=harness.settings.task_queue + "-stand-in",
+            workflows=[ContactResultsRecorder],
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        ),
+    ):
+        queue = harness.settings.task_queue
+        invoice_id = await _start_invoice_stand_in(env.client, queue + "-stand-in")
+        customer_id = _customer(harness)
+        now = await env.get_current_time()
+        await _ask(
+            env.client, customer_id, queue, _request(invoice_id, "overdue_3", now, timedelta(0))
+        )
+        await _wait_until(held.entered)
+        # The invoice's next step replaces it while the provider has it.
+        await _ask(
+            env.client, customer_id, queue, _request(invoice_id, "overdue_10", now, timedelta(0))
+        )
+        await asyncio.sleep(0.5)
+        held.release.set()
+        told = await _told(env.client, invoice_id, 2)
+        assert told == [("overdue_3", "sent"), ("overdue_10", "sent")]
+        assert [m.idempotency_key.split(":")[1] for m in held.sent] == ["overdue_3", "overdue_10"]
+
+
+async def test_a_replaced_request_whose_send_fails_is_not_tried_again(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    env = time_skipping_env
+    held = HeldSender(reject_first=True)
+    senders = {**recording_senders(), Channel.EMAIL: held}
+    async with (
+        running_worker(env.client, tmp_path, senders) as harness,
+        Worker(
+            env.client,
+            task_queue=harness.settings.task_queue + "-stand-in",
+            workflows=[ContactResultsRecorder],
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        ),
+    ):
+        queue = harness.settings.task_queue
+        invoice_id = await _start_invoice_stand_in(env.client, queue + "-stand-in")
+        customer_id = _customer(harness)
+        now = await env.get_current_time()
+        await _ask(
+            env.client, customer_id, queue, _request(invoice_id, "overdue_3", now, timedelta(0))
+        )
+        await _wait_until(held.entered)
+        # Withdrawn while the provider has it, by an invoice that waits for the answer.
+        await env.client.get_workflow_handle(contact_workflow_id(customer_id)).signal(
+            CustomerContactWorkflow.contact_withdrawn,
+            ContactWithdrawal(workflow_id=invoice_id, reason="replaced", answer=True),
+        )
+        await asyncio.sleep(0.5)
+        held.release.set()
+        told = await _told(env.client, invoice_id, 1)
+        await asyncio.sleep(1)
+        told = await _told(env.client, invoice_id, 1)
+        assert told == [("overdue_3", "replaced")]
+        sms = senders[Channel.SMS]
+        assert isinstance(sms, RecordingSender)
+        assert sms.sent == [], "the next channel was tried for a message nobody wants"
+        assert held.sent == []
