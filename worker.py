@@ -22,7 +22,7 @@ from activities.channels.base import ChannelSender
 from activities.channels.registry import build_senders
 from activities.dunning import DunningActivityImpl
 from activities.risk import RiskActivities
-from api.temporal import connect
+from api.temporal import connect, metrics_runtime
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from dunning_policies.language import Channel
@@ -71,13 +71,20 @@ def build_worker(
 async def run_worker(settings: Settings) -> None:
     upgrade_to_head(settings.ledger_url)
     sessions = make_session_factory(create_ledger_engine(settings.ledger_url))
-    client = await connect(settings)
+    # The one runtime of this process: with DUNNING_METRICS_ADDRESS it serves /metrics.
+    client = await connect(settings, metrics_runtime(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with build_worker(client, settings, sessions):
-        log.info("worker started", temporal=settings.temporal_address, queue=settings.task_queue)
+        log.info(
+            "worker started",
+            temporal=settings.temporal_address,
+            queue=settings.task_queue,
+            tls=settings.temporal_tls,
+            metrics=settings.metrics_address or None,
+        )
         await stop.wait()
         log.info("worker stopping: finishing the activities in flight")
     log.info("worker stopped")

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.reports.channel_costs import DEFAULT_CHANNEL_PRICES
@@ -27,6 +27,13 @@ _CONTENT_KEY = re.compile(r"[a-z][a-z0-9_]*\.[a-z]{2}")
 _CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 
 
+_TEMPORAL_TLS_FILES = ("temporal_tls_cert_path", "temporal_tls_key_path", "temporal_tls_ca_path")
+
+
+def _env_name(field: str) -> str:
+    return f"DUNNING_{field.upper()}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DUNNING_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -40,6 +47,37 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "dunning"
     temporal_ui_port: int = 8233
+    temporal_tls: bool = Field(
+        default=False,
+        description="Connect to Temporal over TLS. Turns itself on when any temporal_tls_* "
+        "setting or temporal_api_key is set; alone, the server is verified against the system "
+        "roots and the address's host (Temporal Cloud).",
+    )
+    temporal_tls_cert_path: str = Field(
+        default="", description="Client certificate (PEM) for mTLS; with temporal_tls_key_path."
+    )
+    temporal_tls_key_path: str = Field(
+        default="", description="The client certificate's private key (PEM)."
+    )
+    temporal_tls_ca_path: str = Field(
+        default="",
+        description="CA (PEM) that signed the server's certificate; empty = the system roots.",
+    )
+    temporal_tls_server_name: str = Field(
+        default="",
+        description="TLS server name (SNI, and the name the server certificate must carry); "
+        "empty = the host of temporal_address.",
+    )
+    temporal_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Temporal Cloud API key (sent as a bearer token, over TLS only); the "
+        "alternative to a client certificate.",
+    )
+    metrics_address: str = Field(
+        default="",
+        description="host:port where the worker serves the Temporal SDK's Prometheus metrics "
+        "(/metrics), e.g. 0.0.0.0:9464; empty = no endpoint.",
+    )
     payload_keys: SecretStr = Field(
         default=SecretStr(""),
         description="AES-256 keys that encrypt every Temporal payload (workflow inputs, "
@@ -159,6 +197,36 @@ class Settings(BaseSettings):
             if not _CONTENT_SID.fullmatch(sid):
                 raise ValueError(f"{key!r}: {sid!r} is not a Twilio Content SID (HX + 32 hex)")
         return sids
+
+    @model_validator(mode="after")
+    def _temporal_tls_is_usable(self) -> Settings:
+        # A half-configured mTLS would only fail at the handshake, far from its cause.
+        cert, key = self.temporal_tls_cert_path, self.temporal_tls_key_path
+        if bool(cert) != bool(key):
+            raise ValueError(
+                "DUNNING_TEMPORAL_TLS_CERT_PATH and DUNNING_TEMPORAL_TLS_KEY_PATH go together: "
+                "set both (mTLS) or neither"
+            )
+        for name in _TEMPORAL_TLS_FILES:
+            path = getattr(self, name)
+            if path and not Path(path).is_file():
+                raise ValueError(f"{_env_name(name)}: no such file: {path}")
+        wanted_by = [
+            _env_name(name)
+            for name in (*_TEMPORAL_TLS_FILES, "temporal_tls_server_name")
+            if getattr(self, name)
+        ]
+        if self.temporal_api_key.get_secret_value():
+            wanted_by.append(_env_name("temporal_api_key"))
+        if wanted_by and not self.temporal_tls:
+            if "temporal_tls" in self.model_fields_set:
+                # An API key over plaintext would hand it to anyone on the path.
+                raise ValueError(
+                    f"DUNNING_TEMPORAL_TLS is false but {', '.join(wanted_by)} needs TLS: "
+                    "unset DUNNING_TEMPORAL_TLS or set it to true"
+                )
+            self.temporal_tls = True
+        return self
 
     @property
     def ledger_url(self) -> str:
