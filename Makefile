@@ -28,8 +28,8 @@ typecheck: install
 test: lint typecheck
 	$(BIN)/pytest -q --durations=15
 
-# 2,000 invoices on the dev server and PostgreSQL through worker kills and a database restart.
-# Not yet in `make test`: it finds races in the contact path that come first.
+# 2,000 invoices on the dev server and PostgreSQL through worker kills and a database restart
+# (`make test` runs the same soak at 150 invoices).
 soak: install
 	DUNNING_SOAK_INVOICES=2000 $(BIN)/pytest -q -m soak tests/soak -s
 

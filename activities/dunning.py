@@ -13,11 +13,12 @@ waits for the disk or for its turn at the database.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -64,6 +65,7 @@ from ledger.repositories.invoices import InvoiceRepository
 from ledger.repositories.outbox import OutboxRepository
 
 log = structlog.get_logger()
+T = TypeVar("T")
 
 # The address itself is unusable: an invalid or non-mobile number, or the person sent STOP.
 ADDRESS_INVALID_CODES = (
@@ -99,6 +101,11 @@ class DunningActivityImpl:
 
     @activity.defn(name="send_message")
     async def send_message(self, request: SendRequest) -> SendResult:
+        # An attempt may wait long on a slow provider, but a worker that died under it is
+        # noticed by the missing heartbeats in seconds, and the send is retried elsewhere.
+        return await _heartbeating(self._send_message(request))
+
+    async def _send_message(self, request: SendRequest) -> SendResult:
         bound = log.bind(
             invoice=request.invoice_number,
             customer=request.customer_id,
@@ -330,6 +337,19 @@ def _write_progress(session: Session, report: ProgressReport) -> None:
         next_action_at=report.next_action_at,
         closed_reason=report.closed_reason,
     )
+
+
+HEARTBEAT_EVERY = 2.0
+"""Seconds between a send's heartbeats: well inside its heartbeat timeout (workflows/retries)."""
+
+
+async def _heartbeating(work: Coroutine[Any, Any, T]) -> T:
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
+        if done:
+            return task.result()
+        activity.heartbeat()
 
 
 def _utcnow() -> datetime:

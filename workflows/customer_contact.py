@@ -35,7 +35,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.messages import ChannelPreference, ContactOutcome, ContactWithdrawal
 
-from workflows.retries import SEND_RETRY, SEND_START_TO_CLOSE, send_time_limit
+from workflows.retries import (
+    SEND_HEARTBEAT_TIMEOUT,
+    SEND_RETRY,
+    SEND_START_TO_CLOSE,
+    send_time_limit,
+)
 
 CONTACT_RESULT_SIGNAL = "contact_result"
 # An invoice whose queued message a later step (or a withdrawal) took out of the queue hears
@@ -153,6 +158,7 @@ class CustomerContactWorkflow:
                 DunningActivities.send_message,
                 request,
                 start_to_close_timeout=SEND_START_TO_CLOSE,
+                heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
                 # A provider outage is ridden out on this channel until the limit; only then
                 # does the except below move the message to the next channel.
                 schedule_to_close_timeout=send_time_limit(

@@ -78,6 +78,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.retries import (
     LEDGER_RETRY,
     LEDGER_START_TO_CLOSE,
+    SEND_HEARTBEAT_TIMEOUT,
     SEND_RETRY,
     SEND_START_TO_CLOSE,
     send_time_limit,
@@ -327,6 +328,7 @@ class InvoiceDunningWorkflow:
                 DunningActivities.send_message,
                 request,
                 start_to_close_timeout=SEND_START_TO_CLOSE,
+                heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
                 schedule_to_close_timeout=send_time_limit(
                     workflow.now(),
                     state.contact_rules,

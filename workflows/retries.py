@@ -26,9 +26,14 @@ SEND_START_TO_CLOSE = timedelta(minutes=2)
 (15 s) per phase, so up to ~30 s for connect plus read; add the wait for a provider thread and
 the two outbox writes. It must exceed the provider call by a wide margin: an attempt cut off
 while its HTTP request is still in flight may have sent the message, and the retry would send
-it again (the outbox row is still pending, and neither provider dedupes). The price of 2 min is
-that a worker killed mid-send is noticed after 2 min instead of 30 s: nothing, for a reminder.
-No heartbeat: the attempt is one bounded HTTP call on a thread, with no progress to report."""
+it again (the outbox row is still pending, and neither provider dedupes). A worker killed
+mid-send is noticed sooner, by its missing heartbeats (``SEND_HEARTBEAT_TIMEOUT``)."""
+
+SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
+"""The send heartbeats every 2 s while it waits on the provider or the outbox: a worker that died
+(SIGKILL, a lost node) is noticed in 20 s and the message is retried on another worker, instead
+of waiting out ``SEND_START_TO_CLOSE``. A live worker keeps beating while its provider call is
+in flight, so a retry never overlaps a live attempt."""
 
 SEND_RETRY = RetryPolicy(
     # A blip (one 5xx, a dropped connection) costs seconds: tests/workflows/test_providers.py.
