@@ -64,6 +64,8 @@ def build_worker(
             risk.signal_segment_change,
         ],
         max_concurrent_activities=settings.activity_concurrency,
+        max_cached_workflows=settings.max_cached_workflows,
+        max_concurrent_workflow_tasks=settings.workflow_task_concurrency,
         graceful_shutdown_timeout=timedelta(seconds=20),
     )
 

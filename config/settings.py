@@ -182,6 +182,17 @@ class Settings(BaseSettings):
         description="Activities one worker runs at once. They wait on the ledger writer and "
         "the provider threads, not on a thread each, so this may exceed activity_threads.",
     )
+    max_cached_workflows: int = Field(
+        default=1000,
+        ge=0,
+        description="Workflows one worker keeps in memory between tasks (the sticky cache); "
+        "a task of one not cached replays its history first. Raise with the pod's memory.",
+    )
+    workflow_task_concurrency: int = Field(
+        default=100,
+        ge=1,
+        description="Workflow tasks one worker runs at once (max_concurrent_workflow_tasks).",
+    )
     relax_contact_windows: bool = Field(
         default=False,
         description="Demos and tests only: contact at any hour. Never in production.",

@@ -57,6 +57,7 @@ async def test_the_worker_process_serves_sdk_metrics(
             data_dir=str(tmp_path),
             metrics_address=address,
             activity_concurrency="7",
+            workflow_task_concurrency="5",
         ),
         tmp_path,
         tmp_path / "worker.log",
@@ -100,6 +101,10 @@ async def test_the_worker_process_serves_sdk_metrics(
     # The worker build_worker made: DUNNING_ACTIVITY_CONCURRENCY is its activity slots.
     slots = found["temporal_worker_task_slots_available"]
     assert [v for k, v in slots.items() if 'worker_type="ActivityWorker"' in k] == ["7"]
+    # DUNNING_WORKFLOW_TASK_CONCURRENCY is its workflow-task slots (less the one task that may
+    # be in hand when scraped).
+    workflow_slots = [v for k, v in slots.items() if 'worker_type="WorkflowWorker"' in k]
+    assert workflow_slots in (["5"], ["4"])
     # durations_as_seconds: the buckets are seconds (le="0.001" …), not milliseconds.
     assert any('le="0.001"' in k for k in found["temporal_workflow_task_execution_latency_bucket"])
 
