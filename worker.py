@@ -60,6 +60,8 @@ def build_worker(
             activities.send_message,
             activities.record_progress,
             activities.request_contact,
+            activities.abandon_send,
+            activities.record_late_contact,
             risk.score_customers,
             risk.signal_segment_change,
         ],

@@ -99,6 +99,31 @@ class ContactRequestDelivery(_Message):
     request: ContactRequest
 
 
+class SendAbandoned(_Message):
+    """A send that ran out of retries: its outbox row says so, not 'pending' for ever."""
+
+    idempotency_key: str
+    channel: Channel
+    reason: str
+
+
+class LateContactRecord(_Message):
+    """A message went out, but its invoice had closed before it could hear so: the bitácora
+    still records the contact, under the invoice."""
+
+    invoice_workflow_id: str
+    invoice_number: str
+    customer_id: str
+    step_id: str
+    channel: Channel
+    template: str
+    idempotency_key: str
+    provider: str
+    provider_message_id: str | None
+    sent_at: datetime
+    consolidated_with: tuple[str, ...] = ()
+
+
 class DunningActivities(Protocol):
     @activity.defn(name="send_message")
     def send_message(self, request: SendRequest) -> SendResult: ...
@@ -108,3 +133,9 @@ class DunningActivities(Protocol):
 
     @activity.defn(name="request_contact")
     def request_contact(self, delivery: ContactRequestDelivery) -> None: ...
+
+    @activity.defn(name="abandon_send")
+    def abandon_send(self, abandoned: SendAbandoned) -> None: ...
+
+    @activity.defn(name="record_late_contact")
+    def record_late_contact(self, record: LateContactRecord) -> None: ...

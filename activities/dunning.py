@@ -40,7 +40,9 @@ from activities.contracts import (
     CONTACT_REQUESTED_SIGNAL,
     CUSTOMER_CONTACT_WORKFLOW,
     ContactRequestDelivery,
+    LateContactRecord,
     ProgressReport,
+    SendAbandoned,
     SendRequest,
     SendResult,
     contact_workflow_id,
@@ -290,6 +292,69 @@ class DunningActivityImpl:
             workflow=request.workflow_id,
             step=request.step_id,
             contact_workflow=workflow_id,
+        )
+
+    @activity.defn(name="abandon_send")
+    async def abandon_send(self, abandoned: SendAbandoned) -> None:
+        """Mark the message's outbox row failed after its last retry; a row already sent (an
+        attempt that got through at the very end) stays sent."""
+        provider = self._senders[abandoned.channel].provider
+        key = abandoned.idempotency_key
+
+        def mark(session: Session) -> bool:
+            outbox = OutboxRepository.from_session(session)
+            if outbox.get(key) is None:
+                return False
+            outbox.record_failed(
+                key, provider=provider, error_code="retries_exhausted", error=abandoned.reason
+            )
+            return True
+
+        marked = await self._ledger.run(mark)
+        log.warning(
+            "send abandoned after its retries",
+            idempotency_key=key,
+            channel=abandoned.channel.value,
+            outbox_row=marked,
+            reason=abandoned.reason,
+        )
+
+    @activity.defn(name="record_late_contact")
+    async def record_late_contact(self, record: LateContactRecord) -> None:
+        """The contact went out as its invoice closed: record it in the bitácora all the same,
+        under a key of its own so a retry records it once."""
+
+        def append(session: Session) -> bool:
+            detail = {
+                "idempotency_key": record.idempotency_key,
+                "provider": record.provider,
+                "provider_message_id": record.provider_message_id or "",
+                "recorded_by": "customer contact workflow: the invoice had closed",
+            }
+            if record.consolidated_with:
+                detail["consolidated_with"] = ", ".join(record.consolidated_with)
+            return InteractionRepository.from_session(session).append(
+                event_key=f"{record.invoice_workflow_id}#sent-after-close:{record.idempotency_key}",
+                occurred_at=record.sent_at,
+                invoice_number=record.invoice_number,
+                customer_id=record.customer_id,
+                workflow_id=record.invoice_workflow_id,
+                kind="message_sent",
+                step_id=record.step_id,
+                channel=record.channel.value,
+                template=record.template,
+                status="sent",
+                detail=detail,
+            )
+
+        appended = await self._ledger.run(append)
+        log.info(
+            "contact recorded after its invoice closed",
+            invoice=record.invoice_number,
+            customer=record.customer_id,
+            workflow=record.invoice_workflow_id,
+            step=record.step_id,
+            appended=appended,
         )
 
     @activity.defn(name="record_progress")

@@ -22,6 +22,8 @@ with workflow.unsafe.imports_passed_through():
         ConsolidatedLine,
         CustomerContactStart,
         DunningActivities,
+        LateContactRecord,
+        SendAbandoned,
         SendRequest,
         SendResult,
     )
@@ -33,9 +35,12 @@ with workflow.unsafe.imports_passed_through():
         Idle,
         SendContact,
     )
+    from dunning_policies.language import Channel
     from workflows.messages import ChannelPreference, ContactOutcome, ContactWithdrawal
 
 from workflows.retries import (
+    LEDGER_RETRY,
+    LEDGER_START_TO_CLOSE,
     SEND_HEARTBEAT_TIMEOUT,
     SEND_RETRY,
     SEND_START_TO_CLOSE,
@@ -46,6 +51,11 @@ CONTACT_RESULT_SIGNAL = "contact_result"
 # An invoice whose queued message a later step (or a withdrawal) took out of the queue hears
 # that it never went out; before this patch it was not told.
 TELL_DROPPED = "tell-dropped-requests"
+# A send that ran out of retries marks its outbox row failed; before, it stayed 'pending'.
+MARK_ABANDONED_SEND = "mark-abandoned-send"
+# A message whose invoice closed before hearing of it is recorded in the bitácora by this
+# workflow; before, the outbox had it and the bitácora did not.
+RECORD_SENT_AFTER_CLOSE = "record-sent-after-close"
 
 
 class CustomerContactInput(CustomerContactStart):
@@ -176,6 +186,15 @@ class CustomerContactWorkflow:
                 code="retries_exhausted",
                 reason=str(error.cause or error),
             )
+            if workflow.patched(MARK_ABANDONED_SEND):
+                await workflow.execute_activity_method(
+                    DunningActivities.abandon_send,
+                    SendAbandoned(
+                        idempotency_key=key, channel=action.channel, reason=result.reason or ""
+                    ),
+                    start_to_close_timeout=LEDGER_START_TO_CLOSE,
+                    retry_policy=LEDGER_RETRY,
+                )
         finally:
             self._sending = frozenset()
         dropped, self._dropped_while_sending = self._dropped_while_sending, set()
@@ -250,6 +269,35 @@ class CustomerContactWorkflow:
                 "invoice workflow gone; outcome not delivered",
                 extra={"invoice": request.invoice_number, "step": request.step_id},
             )
+            if (
+                outcome.status == "sent"
+                and outcome.channel is not None
+                and workflow.patched(RECORD_SENT_AFTER_CLOSE)
+            ):
+                # The debtor was contacted all the same: the bitácora must say so.
+                await self._record_late_contact(request, outcome, outcome.channel)
+
+    async def _record_late_contact(
+        self, request: ContactRequest, outcome: ContactOutcome, channel: Channel
+    ) -> None:
+        await workflow.execute_activity_method(
+            DunningActivities.record_late_contact,
+            LateContactRecord(
+                invoice_workflow_id=request.workflow_id,
+                invoice_number=request.invoice_number,
+                customer_id=self._state.customer_id,
+                step_id=request.step_id,
+                channel=channel,
+                template="consolidated" if outcome.consolidated_with else request.template,
+                idempotency_key=outcome.idempotency_key or "",
+                provider=outcome.provider or "",
+                provider_message_id=outcome.provider_message_id,
+                sent_at=workflow.now(),
+                consolidated_with=outcome.consolidated_with,
+            ),
+            start_to_close_timeout=LEDGER_START_TO_CLOSE,
+            retry_policy=LEDGER_RETRY,
+        )
 
     # --- signals ---
 

@@ -186,10 +186,11 @@ async def test_an_outage_past_the_limit_falls_back_to_the_next_channel_the_same_
     assert fallback.at - failed.at < timedelta(minutes=1)
     assert fallback.at.astimezone(SANTIAGO).date() == planned.astimezone(SANTIAGO).date()
     assert [row[:3] for row in rows] == [
-        ("preventive", "email", "pending"),  # never accepted; the workflow has moved on
+        ("preventive", "email", "failed"),  # never accepted: given up, not left pending
         ("preventive", "whatsapp", "sent"),
     ]
     assert rows[0][3] == len(attempts)
+    assert rows[0][4] == "retries_exhausted"
     assert invoice_status == WorkflowExecutionStatus.RUNNING
 
 

@@ -257,3 +257,43 @@ async def test_a_replaced_request_whose_send_fails_is_not_tried_again(
         assert isinstance(sms, RecordingSender)
         assert sms.sent == [], "the next channel was tried for a message nobody wants"
         assert held.sent == []
+
+
+async def test_a_message_whose_invoice_closed_meanwhile_is_still_in_the_bitacora(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """Paid while its message was with the provider: the invoice closed before it could hear
+    that the message went out. The debtor was contacted, so the bitácora says so."""
+    env = time_skipping_env
+    held = HeldSender()
+    senders = {**recording_senders(), Channel.EMAIL: held}
+    async with (
+        running_worker(env.client, tmp_path, senders) as harness,
+        Worker(
+            env.client,
+            task_queue=harness.settings.task_queue + "-stand-in",
+            workflows=[ContactResultsRecorder],
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        ),
+    ):
+        queue = harness.settings.task_queue
+        invoice_id = await _start_invoice_stand_in(env.client, queue + "-stand-in")
+        number = invoice_id.removeprefix("invoice-")
+        customer_id = _customer(harness)
+        now = await env.get_current_time()
+        await _ask(
+            env.client, customer_id, queue, _request(invoice_id, "overdue_3", now, timedelta(0))
+        )
+        await _wait_until(held.entered)
+        await env.client.get_workflow_handle(invoice_id).terminate(reason="closed: paid")
+        held.release.set()
+        for _ in range(400):
+            lines = harness.bitacora(number)
+            if lines:
+                break
+            await asyncio.sleep(0.05)
+        assert [(line.kind, line.step_id, line.channel) for line in lines] == [
+            ("message_sent", "overdue_3", "email")
+        ]
+        assert lines[0].detail["idempotency_key"] == f"{invoice_id}:overdue_3:email"
+        assert harness.outbox(number) == [("overdue_3", "email", "overdue", "sent")]
