@@ -11,17 +11,18 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from temporalio import workflow
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from activities.channels.base import DeliveryRejected, OutboundMessage
+from activities.channels.base import ChannelSender, DeliveryRejected, OutboundMessage
 from activities.contracts import (
     CONTACT_REQUESTED_SIGNAL,
     CUSTOMER_CONTACT_WORKFLOW,
@@ -75,10 +76,58 @@ class HeldSender(RecordingSender):
         return super().send(message)
 
 
-async def _start_invoice_stand_in(client: Client, task_queue: str) -> str:
-    invoice_id = f"invoice-F-{uuid.uuid4().hex[:6]}"
-    await client.start_workflow(ContactResultsRecorder.run, id=invoice_id, task_queue=task_queue)
-    return invoice_id
+@dataclass
+class Scene:
+    """A worker with the product's workflows and activities, a stand-in invoice on a worker of
+    its own, and its customer in the ledger."""
+
+    env: WorkflowEnvironment
+    harness: Harness
+    invoice_id: str
+    customer_id: str
+
+    @property
+    def number(self) -> str:
+        return self.invoice_id.removeprefix("invoice-")
+
+    async def ask(self, step_id: str, wait: timedelta = timedelta(0)) -> None:
+        """As the invoice's ``request_contact`` activity does: signal-with-start."""
+        now = await self.env.get_current_time()
+        request = ContactRequest(
+            workflow_id=self.invoice_id,
+            invoice_number=self.number,
+            step_id=step_id,
+            channels=(Channel.EMAIL, Channel.SMS),
+            template="overdue",
+            tone=Tone.NEUTRAL,
+            amount_due=Decimal(450_000),
+            original_amount=Decimal(450_000),
+            currency="CLP",
+            due_on=now.date(),
+            not_before=now + wait,
+        )
+        await self.env.client.start_workflow(
+            CUSTOMER_CONTACT_WORKFLOW,
+            CustomerContactStart(
+                customer_id=self.customer_id, timezone="America/Santiago", rules=None
+            ),
+            id=contact_workflow_id(self.customer_id),
+            task_queue=self.harness.settings.task_queue,
+            start_signal=CONTACT_REQUESTED_SIGNAL,
+            start_signal_args=[request],
+        )
+
+    async def told(self, count: int) -> list[tuple[str, str]]:
+        handle = self.env.client.get_workflow_handle_for(
+            ContactResultsRecorder.run, self.invoice_id
+        )
+        for _ in range(400):
+            results = await handle.query(ContactResultsRecorder.results)
+            if len(results) >= count:
+                return [(r.step_id, r.status) for r in results]
+            await asyncio.sleep(0.05)
+        results = await handle.query(ContactResultsRecorder.results)
+        raise AssertionError(f"told {[(r.step_id, r.status) for r in results]}, wanted {count}")
 
 
 def _customer(harness: Harness) -> str:
@@ -100,43 +149,23 @@ def _customer(harness: Harness) -> str:
     return customer_id
 
 
-def _request(invoice_id: str, step_id: str, now: datetime, wait: timedelta) -> ContactRequest:
-    return ContactRequest(
-        workflow_id=invoice_id,
-        invoice_number=invoice_id.removeprefix("invoice-"),
-        step_id=step_id,
-        channels=(Channel.EMAIL, Channel.SMS),
-        template="overdue",
-        tone=Tone.NEUTRAL,
-        amount_due=Decimal(450_000),
-        original_amount=Decimal(450_000),
-        currency="CLP",
-        due_on=now.date(),
-        not_before=now + wait,
-    )
-
-
-async def _ask(client: Client, customer_id: str, task_queue: str, request: ContactRequest) -> None:
-    """As the invoice's ``request_contact`` activity does: signal-with-start."""
-    await client.start_workflow(
-        CUSTOMER_CONTACT_WORKFLOW,
-        CustomerContactStart(customer_id=customer_id, timezone="America/Santiago", rules=None),
-        id=contact_workflow_id(customer_id),
-        task_queue=task_queue,
-        start_signal=CONTACT_REQUESTED_SIGNAL,
-        start_signal_args=[request],
-    )
-
-
-async def _told(client: Client, invoice_id: str, count: int) -> list[tuple[str, str]]:
-    handle = client.get_workflow_handle_for(ContactResultsRecorder.run, invoice_id)
-    for _ in range(400):
-        results = await handle.query(ContactResultsRecorder.results)
-        if len(results) >= count:
-            return [(r.step_id, r.status) for r in results]
-        await asyncio.sleep(0.05)
-    results = await handle.query(ContactResultsRecorder.results)
-    raise AssertionError(f"told {[(r.step_id, r.status) for r in results]}, wanted {count}")
+@asynccontextmanager
+async def scene(
+    env: WorkflowEnvironment, tmp_path: Path, senders: dict[Channel, ChannelSender]
+) -> AsyncIterator[Scene]:
+    async with running_worker(env.client, tmp_path, senders) as harness:
+        stand_in_queue = harness.settings.task_queue + "-stand-in"
+        async with Worker(
+            env.client,
+            task_queue=stand_in_queue,
+            workflows=[ContactResultsRecorder],
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        ):
+            invoice_id = f"invoice-F-{uuid.uuid4().hex[:6]}"
+            await env.client.start_workflow(
+                ContactResultsRecorder.run, id=invoice_id, task_queue=stand_in_queue
+            )
+            yield Scene(env, harness, invoice_id, _customer(harness))
 
 
 async def _wait_until(check: threading.Event) -> None:
@@ -150,109 +179,53 @@ async def _wait_until(check: threading.Event) -> None:
 async def test_a_request_replaced_in_the_queue_is_told_replaced(
     time_skipping_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    env = time_skipping_env
     senders = recording_senders()
-    async with (
-        running_worker(env.client, tmp_path, senders) as harness,
-        Worker(
-            env.client,
-            task_queue=harness.settings.task_queue + "-stand-in",
-            workflows=[ContactResultsRecorder],
-            workflow_runner=UnsandboxedWorkflowRunner(),
-        ),
-    ):
-        queue = harness.settings.task_queue
-        invoice_id = await _start_invoice_stand_in(env.client, queue + "-stand-in")
-        customer_id = _customer(harness)
-        now = await env.get_current_time()
+    async with scene(time_skipping_env, tmp_path, senders) as it:
         # Queued for tomorrow, then a later step takes its place before it went out.
-        await _ask(
-            env.client,
-            customer_id,
-            queue,
-            _request(invoice_id, "overdue_3", now, timedelta(days=1)),
-        )
-        await _ask(
-            env.client, customer_id, queue, _request(invoice_id, "overdue_10", now, timedelta(0))
-        )
-        told = await _told(env.client, invoice_id, 2)
-        assert sorted(told) == [("overdue_10", "sent"), ("overdue_3", "replaced")]
-        sent = senders[Channel.EMAIL]
-        assert isinstance(sent, RecordingSender)
-        assert len(sent.sent) == 1
-        assert harness.outbox(invoice_id.removeprefix("invoice-")) == [
-            ("overdue_10", "email", "overdue", "sent")
-        ]
+        await it.ask("overdue_3", timedelta(days=1))
+        await it.ask("overdue_10")
+        assert sorted(await it.told(2)) == [("overdue_10", "sent"), ("overdue_3", "replaced")]
+        email = senders[Channel.EMAIL]
+        assert isinstance(email, RecordingSender)
+        assert len(email.sent) == 1
+        assert it.harness.outbox(it.number) == [("overdue_10", "email", "overdue", "sent")]
 
 
 async def test_a_request_replaced_while_it_is_being_sent_is_told_sent(
     time_skipping_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    env = time_skipping_env
     held = HeldSender()
-    senders = {**recording_senders(), Channel.EMAIL: held}
-    async with (
-        running_worker(env.client, tmp_path, senders) as harness,
-        Worker(
-            env.client,
-            task_queue=harness.settings.task_queue + "-stand-in",
-            workflows=[ContactResultsRecorder],
-            workflow_runner=UnsandboxedWorkflowRunner(),
-        ),
-    ):
-        queue = harness.settings.task_queue
-        invoice_id = await _start_invoice_stand_in(env.client, queue + "-stand-in")
-        customer_id = _customer(harness)
-        now = await env.get_current_time()
-        await _ask(
-            env.client, customer_id, queue, _request(invoice_id, "overdue_3", now, timedelta(0))
-        )
+    async with scene(
+        time_skipping_env, tmp_path, {**recording_senders(), Channel.EMAIL: held}
+    ) as it:
+        await it.ask("overdue_3")
         await _wait_until(held.entered)
         # The invoice's next step replaces it while the provider has it.
-        await _ask(
-            env.client, customer_id, queue, _request(invoice_id, "overdue_10", now, timedelta(0))
-        )
+        await it.ask("overdue_10")
         await asyncio.sleep(0.5)
         held.release.set()
-        told = await _told(env.client, invoice_id, 2)
-        assert told == [("overdue_3", "sent"), ("overdue_10", "sent")]
+        assert await it.told(2) == [("overdue_3", "sent"), ("overdue_10", "sent")]
         assert [m.idempotency_key.split(":")[1] for m in held.sent] == ["overdue_3", "overdue_10"]
 
 
 async def test_a_replaced_request_whose_send_fails_is_not_tried_again(
     time_skipping_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    env = time_skipping_env
     held = HeldSender(reject_first=True)
     senders = {**recording_senders(), Channel.EMAIL: held}
-    async with (
-        running_worker(env.client, tmp_path, senders) as harness,
-        Worker(
-            env.client,
-            task_queue=harness.settings.task_queue + "-stand-in",
-            workflows=[ContactResultsRecorder],
-            workflow_runner=UnsandboxedWorkflowRunner(),
-        ),
-    ):
-        queue = harness.settings.task_queue
-        invoice_id = await _start_invoice_stand_in(env.client, queue + "-stand-in")
-        customer_id = _customer(harness)
-        now = await env.get_current_time()
-        await _ask(
-            env.client, customer_id, queue, _request(invoice_id, "overdue_3", now, timedelta(0))
-        )
+    async with scene(time_skipping_env, tmp_path, senders) as it:
+        await it.ask("overdue_3")
         await _wait_until(held.entered)
         # Withdrawn while the provider has it, by an invoice that waits for the answer.
-        await env.client.get_workflow_handle(contact_workflow_id(customer_id)).signal(
+        await it.env.client.get_workflow_handle(contact_workflow_id(it.customer_id)).signal(
             CustomerContactWorkflow.contact_withdrawn,
-            ContactWithdrawal(workflow_id=invoice_id, reason="replaced", answer=True),
+            ContactWithdrawal(workflow_id=it.invoice_id, reason="replaced", answer=True),
         )
         await asyncio.sleep(0.5)
         held.release.set()
-        told = await _told(env.client, invoice_id, 1)
+        await it.told(1)
         await asyncio.sleep(1)
-        told = await _told(env.client, invoice_id, 1)
-        assert told == [("overdue_3", "replaced")]
+        assert await it.told(1) == [("overdue_3", "replaced")]
         sms = senders[Channel.SMS]
         assert isinstance(sms, RecordingSender)
         assert sms.sent == [], "the next channel was tried for a message nobody wants"
@@ -264,36 +237,21 @@ async def test_a_message_whose_invoice_closed_meanwhile_is_still_in_the_bitacora
 ) -> None:
     """Paid while its message was with the provider: the invoice closed before it could hear
     that the message went out. The debtor was contacted, so the bitácora says so."""
-    env = time_skipping_env
     held = HeldSender()
-    senders = {**recording_senders(), Channel.EMAIL: held}
-    async with (
-        running_worker(env.client, tmp_path, senders) as harness,
-        Worker(
-            env.client,
-            task_queue=harness.settings.task_queue + "-stand-in",
-            workflows=[ContactResultsRecorder],
-            workflow_runner=UnsandboxedWorkflowRunner(),
-        ),
-    ):
-        queue = harness.settings.task_queue
-        invoice_id = await _start_invoice_stand_in(env.client, queue + "-stand-in")
-        number = invoice_id.removeprefix("invoice-")
-        customer_id = _customer(harness)
-        now = await env.get_current_time()
-        await _ask(
-            env.client, customer_id, queue, _request(invoice_id, "overdue_3", now, timedelta(0))
-        )
+    async with scene(
+        time_skipping_env, tmp_path, {**recording_senders(), Channel.EMAIL: held}
+    ) as it:
+        await it.ask("overdue_3")
         await _wait_until(held.entered)
-        await env.client.get_workflow_handle(invoice_id).terminate(reason="closed: paid")
+        await it.env.client.get_workflow_handle(it.invoice_id).terminate(reason="closed: paid")
         held.release.set()
         for _ in range(400):
-            lines = harness.bitacora(number)
+            lines = it.harness.bitacora(it.number)
             if lines:
                 break
             await asyncio.sleep(0.05)
         assert [(line.kind, line.step_id, line.channel) for line in lines] == [
             ("message_sent", "overdue_3", "email")
         ]
-        assert lines[0].detail["idempotency_key"] == f"{invoice_id}:overdue_3:email"
-        assert harness.outbox(number) == [("overdue_3", "email", "overdue", "sent")]
+        assert lines[0].detail["idempotency_key"] == f"{it.invoice_id}:overdue_3:email"
+        assert it.harness.outbox(it.number) == [("overdue_3", "email", "overdue", "sent")]
