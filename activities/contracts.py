@@ -105,6 +105,10 @@ class SendAbandoned(_Message):
     idempotency_key: str
     channel: Channel
     reason: str
+    invoice_number: str = ""
+    customer_id: str = ""
+    workflow_id: str = ""
+    """The lead invoice's, for the log line."""
 
 
 class LateContactRecord(_Message):

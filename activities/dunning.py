@@ -313,6 +313,9 @@ class DunningActivityImpl:
         marked = await self._ledger.run(mark)
         log.warning(
             "send abandoned after its retries",
+            invoice=abandoned.invoice_number,
+            customer=abandoned.customer_id,
+            workflow=abandoned.workflow_id,
             idempotency_key=key,
             channel=abandoned.channel.value,
             outbox_row=marked,

@@ -190,7 +190,12 @@ class CustomerContactWorkflow:
                 await workflow.execute_activity_method(
                     DunningActivities.abandon_send,
                     SendAbandoned(
-                        idempotency_key=key, channel=action.channel, reason=result.reason or ""
+                        idempotency_key=key,
+                        channel=action.channel,
+                        reason=result.reason or "",
+                        invoice_number=lead.invoice_number,
+                        customer_id=self._state.customer_id,
+                        workflow_id=lead.workflow_id,
                     ),
                     start_to_close_timeout=LEDGER_START_TO_CLOSE,
                     retry_policy=LEDGER_RETRY,
