@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python -m bench.inbox --postgres
 	$(BIN)/python -m bench.reports
 	$(BIN)/python -m bench.simulate
+	$(BIN)/python -m bench.scale
 
 # The browser tests' needs: Debian's Chromium and axe-core from npm (never `playwright install`).
 browser:
