@@ -318,6 +318,10 @@ async def test_the_pipeline_survives_worker_kills_and_a_database_restart(
                 )
             ).all()
             interactions = session.scalar(select(func.count()).select_from(Interaction))
+            # Sent as the invoice closed (paid): recorded by the customer's contact workflow.
+            sent_after_close = session.scalar(
+                select(func.count()).where(Interaction.event_key.like("%#sent-after-close:%"))
+            )
             reminders = {step.id for step in policy.steps if step.kind == "remind"}
             outcomes = session.execute(
                 select(
@@ -375,7 +379,8 @@ async def test_the_pipeline_survives_worker_kills_and_a_database_restart(
         f"\nsoak: {INVOICES} invoices ({len(paid)} paid, {len(handed_off)} handed off), "
         f"{sum(sent_by_invoice.values())} messages sent ({skipped} reminders skipped as late), "
         f"{outbox_rows} outbox rows, "
-        f"{interactions} interactions ({len(recorded)} timeline events checked), "
+        f"{interactions} interactions ({len(recorded)} timeline events checked, "
+        f"{sent_after_close} messages recorded after their invoice closed), "
         f"{chaos.kills} worker kills, {chaos.pg_restarts} PostgreSQL restarts, "
         f"{time.monotonic() - started:.0f} s wall time"
     )
