@@ -35,8 +35,10 @@ from dunning_policies.language import Channel
 from dunning_policies.state import DisputeCode
 from tests.workflows.harness import (
     RecordingSender,
+    contact_at,
     next_tuesday_after,
     running_worker,
+    sleep_until,
     today_in_santiago,
     until,
 )
@@ -125,8 +127,10 @@ async def test_a_dunned_invoice_leaves_no_personal_data_in_temporal(
     due = next_tuesday_after(today, 10)
     async with running_worker(encrypting, tmp_path) as harness:
         workflow_id = await harness.issue(number, due, issued_on=today, customer=debtor)
-        # The preventive reminder (three days before the due date) goes out by email.
-        await env.sleep(timedelta(days=(due - today).days - 2))
+        # The preventive reminder (three days before the due date) goes out by email, at the
+        # customer's contact hour: the clock is moved to then, not by whole days from the hour
+        # the test happens to run at (at night that is outside the contact window).
+        await sleep_until(env, contact_at(due - timedelta(days=3)) + timedelta(hours=1))
         await until(env, lambda: bool(harness.outbox(number)), "the preventive reminder")
         await until(env, lambda: harness.outbox(number)[0][3] == "sent", "the reminder sent")
         await case_actions.open_dispute(

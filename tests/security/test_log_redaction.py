@@ -22,6 +22,7 @@ SETTINGS_SECRETS = {
     "web_secret": "web-SECRET-456",
     "payment_webhook_secrets": "hook-SECRET-1,hook-SECRET-2",
     "mercadopago_access_token": "APP_USR-SECRET-mp",
+    "temporal_api_key": "tmprl-SECRET-cloud-key",
     # '<key id>:<base64 of 32 bytes>', two while rotating.
     "payload_keys": "k2:cGF5bG9hZC1TRUNSRVQtMzItYnl0ZXMtbG9uZyEhISE=,"
     "k1:b2xkLXBheWxvYWQta2V5LVNFQ1JFVC0zMi1ieXRlcyE=",
