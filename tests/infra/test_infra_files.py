@@ -398,11 +398,21 @@ def test_k8s_search_attribute_job_runs_the_script_from_the_image() -> None:
     (container,) = job["spec"]["template"]["spec"]["containers"]
     script_in_image = container["command"][-1]
     assert script_in_image in image_paths(), f"{script_in_image} is not copied into the image"
-    env = {e["name"]: e["valueFrom"]["configMapKeyRef"]["key"] for e in container["env"]}
+    env = {
+        e["name"]: (ref.get("configMapKeyRef") or ref["secretKeyRef"])["key"]
+        for e in container["env"]
+        for ref in [e["valueFrom"]]
+    }
+    tls = ("CERT_PATH", "KEY_PATH", "CA_PATH", "SERVER_NAME")
     assert env == {
         "TEMPORAL_ADDRESS": "DUNNING_TEMPORAL_ADDRESS",
         "TEMPORAL_NAMESPACE": "DUNNING_TEMPORAL_NAMESPACE",
+        **{f"DUNNING_TEMPORAL_TLS_{k}": f"DUNNING_TEMPORAL_TLS_{k}" for k in tls},
+        "DUNNING_TEMPORAL_API_KEY": "DUNNING_TEMPORAL_API_KEY",
     }
+    # The API key is optional in the Secret: a plaintext or mTLS-only cluster needs none.
+    (api_key,) = [e for e in container["env"] if e["name"] == "DUNNING_TEMPORAL_API_KEY"]
+    assert api_key["valueFrom"]["secretKeyRef"]["optional"] is True
 
 
 @pytest.mark.parametrize("script", [REGISTER_SCRIPT, INIT_DB_SCRIPT], ids=lambda p: p.name)

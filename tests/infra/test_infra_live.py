@@ -108,8 +108,18 @@ def temporal_cli(*args: str, address: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+NO_TLS = {
+    "DUNNING_TEMPORAL_TLS_CERT_PATH": "",
+    "DUNNING_TEMPORAL_TLS_KEY_PATH": "",
+    "DUNNING_TEMPORAL_TLS_CA_PATH": "",
+    "DUNNING_TEMPORAL_TLS_SERVER_NAME": "",
+    "DUNNING_TEMPORAL_API_KEY": "",
+}
+"""What the Kubernetes Job's environment holds for a plaintext cluster: empty ConfigMap values."""
+
+
 def run_script(
-    address: str, namespace: str, wait_seconds: int = 60
+    address: str, namespace: str, wait_seconds: int = 60, **tls: str
 ) -> subprocess.CompletedProcess[str]:
     path = f"{Path(binary('temporal')).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return subprocess.run(
@@ -119,6 +129,7 @@ def run_script(
             TEMPORAL_ADDRESS=address,
             TEMPORAL_NAMESPACE=namespace,
             WAIT_SECONDS=str(wait_seconds),
+            **(NO_TLS | tls),
         ),
         capture_output=True,
         text=True,
@@ -182,6 +193,15 @@ def test_script_registers_the_attributes_and_is_idempotent(dev_server: str) -> N
     assert second.returncode == 0, second.stderr
     assert "creating" not in second.stderr, "the second run must find them all in place"
     assert registered(dev_server, "default").items() >= expected_types().items()
+
+
+@pytest.mark.slow
+def test_script_hands_the_tls_settings_to_the_cli(dev_server: str) -> None:
+    """Empty settings (a plaintext cluster) leave TLS off, as the runs above show; a set one
+    reaches the CLI, which then speaks TLS (and this plaintext server cannot answer)."""
+    secured = run_script(dev_server, "default", wait_seconds=3, DUNNING_TEMPORAL_API_KEY="k")
+    assert secured.returncode != 0
+    assert "is not serving yet" in secured.stderr and "gave up" in secured.stderr
 
 
 @pytest.mark.slow

@@ -188,7 +188,9 @@ def run_namespace_step(address: str, namespace: str) -> subprocess.CompletedProc
     path = f"{Path(binary('temporal')).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return subprocess.run(
         pod["initContainers"][0]["command"],
-        env=live.clean_env(PATH=path, TEMPORAL_ADDRESS=address, TEMPORAL_NAMESPACE=namespace),
+        env=live.clean_env(
+            PATH=path, TEMPORAL_ADDRESS=address, TEMPORAL_NAMESPACE=namespace, **live.NO_TLS
+        ),
         capture_output=True,
         text=True,
         timeout=120,
