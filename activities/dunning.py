@@ -328,6 +328,11 @@ class DunningActivityImpl:
         under a key of its own so a retry records it once."""
 
         def append(session: Session) -> bool:
+            interactions = InteractionRepository.from_session(session)
+            # Told again after the invoice had recorded it and closed (a request retried by a
+            # restarted worker asks for a message already sent): it is on the record once.
+            if interactions.message_sent_recorded(record.invoice_number, record.step_id):
+                return False
             detail = {
                 "idempotency_key": record.idempotency_key,
                 "provider": record.provider,
@@ -336,7 +341,7 @@ class DunningActivityImpl:
             }
             if record.consolidated_with:
                 detail["consolidated_with"] = ", ".join(record.consolidated_with)
-            return InteractionRepository.from_session(session).append(
+            return interactions.append(
                 event_key=f"{record.invoice_workflow_id}#sent-after-close:{record.idempotency_key}",
                 occurred_at=record.sent_at,
                 invoice_number=record.invoice_number,

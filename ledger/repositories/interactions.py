@@ -95,6 +95,21 @@ class InteractionRepository(Repository[Interaction]):
     def list_for_customer(self, customer_id: str) -> Sequence[Interaction]:
         return self._list(Interaction.customer_id == customer_id)
 
+    def message_sent_recorded(self, invoice_number: str, step_id: str) -> bool:
+        """Whether the bitácora already says the step's message went out."""
+        return (
+            self.session.scalar(
+                select(Interaction.id)
+                .where(
+                    Interaction.invoice_number == invoice_number,
+                    Interaction.step_id == step_id,
+                    Interaction.kind == "message_sent",
+                )
+                .limit(1)
+            )
+            is not None
+        )
+
     def last_inbound_at(self, customer_id: str, channel: str) -> datetime | None:
         """When the customer last wrote to us on ``channel`` (a reply, STOP, START…), or None.
         WhatsApp lets a business answer in free-form text for 24 hours after that moment."""

@@ -33,7 +33,14 @@ from dunning_policies.contact import ContactRequest
 from dunning_policies.language import Channel, Tone
 from ledger.db import unit_of_work
 from ledger.repositories.customers import CustomerRepository
-from tests.workflows.harness import Harness, RecordingSender, recording_senders, running_worker
+from ledger.repositories.interactions import InteractionRepository
+from tests.workflows.harness import (
+    Harness,
+    RecordingSender,
+    recording_senders,
+    running_worker,
+    terminate_when_idle,
+)
 from workflows.customer_contact import CustomerContactWorkflow
 from workflows.messages import ContactOutcome, ContactWithdrawal
 
@@ -162,10 +169,15 @@ async def scene(
             workflow_runner=UnsandboxedWorkflowRunner(),
         ):
             invoice_id = f"invoice-F-{uuid.uuid4().hex[:6]}"
-            await env.client.start_workflow(
+            stand_in = await env.client.start_workflow(
                 ContactResultsRecorder.run, id=invoice_id, task_queue=stand_in_queue
             )
-            yield Scene(env, harness, invoice_id, _customer(harness))
+            try:
+                yield Scene(env, harness, invoice_id, _customer(harness))
+            finally:
+                # Left running without its worker, a signal to it would stall the session's
+                # time-skipping server (see harness.terminate_when_idle).
+                await terminate_when_idle(stand_in)
 
 
 async def _wait_until(check: threading.Event) -> None:
@@ -255,3 +267,37 @@ async def test_a_message_whose_invoice_closed_meanwhile_is_still_in_the_bitacora
         ]
         assert lines[0].detail["idempotency_key"] == f"{it.invoice_id}:overdue_3:email"
         assert it.harness.outbox(it.number) == [("overdue_3", "email", "overdue", "sent")]
+
+
+async def test_a_message_told_again_after_its_invoice_recorded_it_and_closed_is_recorded_once(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """A restarted worker's retried request asks again for a message already sent: the outbox
+    sends nothing twice, and the bitácora, which the invoice wrote before it closed, keeps one
+    line."""
+    held = HeldSender()
+    senders = {**recording_senders(), Channel.EMAIL: held}
+    async with scene(time_skipping_env, tmp_path, senders) as it:
+        with unit_of_work(it.harness.sessions) as session:
+            InteractionRepository.from_session(session).append(
+                event_key=f"{it.invoice_id}#3",
+                occurred_at=await it.env.get_current_time(),
+                invoice_number=it.number,
+                customer_id=it.customer_id,
+                workflow_id=it.invoice_id,
+                kind="message_sent",
+                step_id="overdue_3",
+                channel="email",
+                status="sent",
+            )
+        await it.ask("overdue_3")
+        await _wait_until(held.entered)
+        await it.env.client.get_workflow_handle(it.invoice_id).terminate(reason="closed: paid")
+        held.release.set()
+        for _ in range(100):
+            if it.harness.outbox(it.number) == [("overdue_3", "email", "overdue", "sent")]:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1)
+        lines = it.harness.bitacora(it.number)
+        assert [(line.kind, line.step_id) for line in lines] == [("message_sent", "overdue_3")]
