@@ -89,6 +89,7 @@ def test_the_repository_offers_no_way_to_change_the_past() -> None:
         "list_for_invoice",
         "list_for_customer",
         "last_inbound_at",
+        "message_sent_recorded",
         "from_session",
         "model",
     }
