@@ -45,11 +45,19 @@ BEFORE_NEGOTIATION = [
 ]
 
 
-async def at_negotiation(env: WorkflowEnvironment, harness: Harness, number: str) -> date:
+async def at_negotiation(
+    env: WorkflowEnvironment, harness: Harness, number: str, *, contact_days: tuple[int, ...] = ()
+) -> date:
     """Issue ``number`` today, due on a Tuesday ≥ 10 days out, and move to due + 15 days at
-    11:00, an hour after the collector task opened. Returns the due date."""
+    11:00, an hour after the collector task opened. Returns the due date. ``contact_days``:
+    days after the due date that must be days the customer may be contacted (the suite's
+    clock moves on, and may meet a public holiday)."""
     today = await today_in_santiago(env)
     due = next_tuesday_after(today, 10)
+    while any(
+        contact_at(due + timedelta(days=d)).date() != due + timedelta(days=d) for d in contact_days
+    ):
+        due += timedelta(days=7)
     await harness.issue(number, due, issued_on=today)
     await sleep_until(env, at_local(due + timedelta(days=15), 11))
     return due
@@ -141,12 +149,9 @@ async def test_a_broken_promise_pauses_contact_then_resumes_with_a_notice_and_a_
 ) -> None:
     env, number = time_skipping_env, "TSK-BROKEN"
     async with running_worker(env.client, tmp_path) as harness:
-        due = await at_negotiation(env, harness, number)
+        # The notice goes the day after the promised date, at 10:00: a contact day.
+        due = await at_negotiation(env, harness, number, contact_days=(17,))
         promised = due + timedelta(days=16)
-        # The notice goes the day after, at 10:00: a day the customer may be contacted (the
-        # test server's calendar moves with the suite, so it may meet a public holiday).
-        while contact_at(promised + timedelta(days=1)).date() != promised + timedelta(days=1):
-            promised += timedelta(days=1)
         answer = await complete(harness, number, TaskOutcome.PROMISE_TO_PAY, promised_date=promised)
         # Checked at 10:00 the day after the promised date (one day of grace).
         deadline = at_local(promised + timedelta(days=1))
