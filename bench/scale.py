@@ -67,14 +67,13 @@ from dunning_policies.language import Channel, Handoff, Negotiate, Policy, Remin
 from ledger.db import create_ledger_engine, make_session_factory, normalize_url, unit_of_work
 from ledger.group_commit import GroupCommit
 from ledger.models import Interaction, OutboxMessage, Task
-from ledger.repositories.customers import CustomerRepository
 from tests.integration.processes import REPO, environment, free_port, spawn, stop
 from tests.ledger_support import postgres_schema_url, sqlite_url
+from tests.soak.customers import ZONE, add_customers
 from tests.soak.soak_policy import ALWAYS_OPEN, SECOND
 from tests.temporal_support import binary
 
 POLICY_NAME = "bench_scale"
-ZONE = "America/Santiago"
 CONCURRENCY = 16
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 COMPONENTS = ("server", "workers", "postgres", "bench", "others")
@@ -311,30 +310,11 @@ async def workers_polling(client: Client, queue: str, count: int) -> None:
         await asyncio.sleep(0.2)
 
 
-def add_customers(sessions: sessionmaker[Session], numbers: list[str]) -> None:
-    with unit_of_work(sessions) as session:
-        customers = CustomerRepository.from_session(session)
-        for number in numbers:
-            customers.upsert(
-                id=f"C-{number}",
-                name=f"Comercial {number} SpA",
-                email=f"pagos+{number.lower()}@ejemplo.cl",
-                phone=None,
-                whatsapp=None,
-                country="CL",
-                timezone=ZONE,
-                locale="es_CL",
-                segment=None,
-                policy_override=POLICY_NAME,
-                debt_type="business",
-            )
-
-
 async def issue_all(
     stack: Stack, queue: str, numbers: list[str], due: datetime
 ) -> dict[str, float]:
     """Issue every invoice, CONCURRENCY at a time; when each start was accepted (epoch s)."""
-    add_customers(stack.sessions, numbers)
+    add_customers(stack.sessions, numbers, POLICY_NAME)
     gate = asyncio.Semaphore(CONCURRENCY)
     ledger = GroupCommit(stack.sessions)
     due_on = due.astimezone(ZoneInfo(ZONE)).date()

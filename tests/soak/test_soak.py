@@ -42,9 +42,9 @@ from config.settings import Settings
 from dunning_policies.language import Policy
 from ledger.db import create_ledger_engine, make_session_factory, unit_of_work
 from ledger.models import Interaction, Invoice, OutboxMessage
-from ledger.repositories.customers import CustomerRepository
 from tests.integration.processes import REPO, environment, eventually, spawn, stop
 from tests.ledger_support import postgres_schema_url
+from tests.soak.customers import ZONE, add_customers
 from tests.soak.soak_policy import (
     LAST_STEP_SECONDS,
     PAYMENT_AFTER_SECONDS,
@@ -59,7 +59,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.soak]
 INVOICES = int(os.environ.get("DUNNING_SOAK_INVOICES", "150"))
 PAID_EVERY = 3
 """Every third invoice is paid mid-way; the rest run to the agency."""
-ZONE = "America/Santiago"
 ISSUE_CONCURRENCY = 16
 ISSUE_SECONDS_PER_INVOICE = 0.03
 """A generous estimate of issuance speed: the due moment is set after issuance ends, so no
@@ -156,23 +155,7 @@ async def _issue_all(
     numbers: list[str],
     due_moment_local: datetime,
 ) -> dict[str, str]:
-    run = uuid.uuid4().hex[:6]
-    with unit_of_work(sessions) as session:
-        customers = CustomerRepository.from_session(session)
-        for number in numbers:
-            customers.upsert(
-                id=f"C-{number}",
-                name=f"Comercial {number} SpA",
-                email=f"pagos+{number.lower()}-{run}@ejemplo.cl",
-                phone=None,
-                whatsapp=None,
-                country="CL",
-                timezone=ZONE,
-                locale="es_CL",
-                segment=None,
-                policy_override=SOAK_POLICY_NAME,
-                debt_type="business",
-            )
+    add_customers(sessions, numbers, SOAK_POLICY_NAME, run=uuid.uuid4().hex[:6])
     gate = asyncio.Semaphore(ISSUE_CONCURRENCY)
     due_on = due_moment_local.date()
 
