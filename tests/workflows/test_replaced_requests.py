@@ -124,6 +124,19 @@ class Scene:
             start_signal_args=[request],
         )
 
+    async def queued_until(self, steps: list[str]) -> None:
+        """Wait until the contact workflow has handled what was signalled: its queue holds
+        exactly ``steps`` of this invoice."""
+        handle = self.env.client.get_workflow_handle_for(
+            CustomerContactWorkflow.run, contact_workflow_id(self.customer_id)
+        )
+        for _ in range(400):
+            state = await handle.query(CustomerContactWorkflow.status)
+            if [r.step_id for r in state.pending] == steps:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the contact queue never held {steps}")
+
     async def told(self, count: int) -> list[tuple[str, str]]:
         handle = self.env.client.get_workflow_handle_for(
             ContactResultsRecorder.run, self.invoice_id
@@ -214,7 +227,7 @@ async def test_a_request_replaced_while_it_is_being_sent_is_told_sent(
         await _wait_until(held.entered)
         # The invoice's next step replaces it while the provider has it.
         await it.ask("overdue_10")
-        await asyncio.sleep(0.5)
+        await it.queued_until(["overdue_10"])
         held.release.set()
         assert await it.told(2) == [("overdue_3", "sent"), ("overdue_10", "sent")]
         assert [m.idempotency_key.split(":")[1] for m in held.sent] == ["overdue_3", "overdue_10"]
@@ -233,9 +246,10 @@ async def test_a_replaced_request_whose_send_fails_is_not_tried_again(
             CustomerContactWorkflow.contact_withdrawn,
             ContactWithdrawal(workflow_id=it.invoice_id, reason="replaced", answer=True),
         )
-        await asyncio.sleep(0.5)
+        await it.queued_until([])
         held.release.set()
         await it.told(1)
+        # Nothing more comes: no other channel is tried (a second of wall time to show it).
         await asyncio.sleep(1)
         assert await it.told(1) == [("overdue_3", "replaced")]
         sms = senders[Channel.SMS]
